@@ -1,0 +1,66 @@
+"""Permissions (权限) as named codes, and the separation of the three administrators (三员分立).
+
+Roles carry lists of these codes. The codes are the only vocabulary views, API handlers and services
+use to ask "may this principal do X"; what they may see is the separate question of data scope
+(``zhufang.accounts.scope``).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Perm:
+    """Permission codes. Later issues add their own (instructions, disputes, models …)."""
+
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"
+    USER_MANAGE = "user.manage"
+    ROLE_MANAGE = "role.manage"
+    AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"
+    PERSONAL_DATA_VIEW = "pii.view"
+    PERSONAL_DATA_REVEAL = "pii.reveal"
+    DATA_EXPORT = "data.export"
+    API_TOKEN_MANAGE = "token.manage"
+
+
+PERMISSION_LABELS: dict[str, object] = {
+    Perm.ORG_VIEW: _("View the organisation tree and map"),
+    Perm.ORG_MANAGE: _("Manage units, polygons and station mergers"),
+    Perm.USER_MANAGE: _("Manage user accounts"),
+    Perm.ROLE_MANAGE: _("Manage roles, data scopes and grants"),
+    Perm.AUDIT_READ: _("Read the audit trail"),
+    Perm.AUDIT_VERIFY: _("Verify the audit trail"),
+    Perm.PERSONAL_DATA_VIEW: _("View personal data (masked)"),
+    Perm.PERSONAL_DATA_REVEAL: _("Reveal personal identifiers with a reason"),
+    Perm.DATA_EXPORT: _("Export data with a reason"),
+    Perm.API_TOKEN_MANAGE: _("Manage integration API tokens"),
+}
+
+ALL_PERMISSIONS = frozenset(PERMISSION_LABELS)
+
+#: 三员分立: the jobs of the system, security and audit administrators. One principal may hold
+#: permissions from at most one of these groups, so none of the three can do another's job.
+ADMIN_DUTIES: dict[str, frozenset[str]] = {
+    "system": frozenset({Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.API_TOKEN_MANAGE}),
+    "security": frozenset({Perm.ROLE_MANAGE}),
+    "audit": frozenset({Perm.AUDIT_READ, Perm.AUDIT_VERIFY}),
+}
+
+
+class SeparationOfDutiesError(ValueError):
+    """A permission set that would let one person do two administrators' jobs."""
+
+
+def check_separation_of_duties(permissions: set[str] | frozenset[str]) -> None:
+    held = [duty for duty, perms in ADMIN_DUTIES.items() if perms & permissions]
+    if len(held) > 1:
+        raise SeparationOfDutiesError(
+            str(_("Separation of duties: one account cannot hold the %(duties)s administrators' permissions"))
+            % {"duties": " + ".join(held)}
+        )
+    if held and permissions & {Perm.PERSONAL_DATA_REVEAL, Perm.DATA_EXPORT}:
+        raise SeparationOfDutiesError(
+            str(_("Separation of duties: an administrator cannot also reveal or export personal data"))
+        )

@@ -1,0 +1,31 @@
+"""Recording domain events; bulk services use ``record_events``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from zhufang.audit.services import jsonable, object_type_of
+from zhufang.events.models import DomainEvent
+
+
+def record_event(
+    *, kind: str, obj: models.Model, actor: Any = None, owner_unit_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> DomainEvent:
+    return DomainEvent.objects.create(
+        kind=kind,
+        object_type=object_type_of(obj),
+        object_id=str(obj.pk),
+        actor_id=getattr(actor, "pk", None) if getattr(actor, "police_number", None) else None,
+        owner_unit_id=owner_unit_id,
+        data=jsonable(data or {}),
+    )
+
+
+def record_events(events: Iterable[DomainEvent], *, batch_size: int = 2000) -> int:
+    rows = list(events)
+    DomainEvent.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)

@@ -1,0 +1,37 @@
+"""Navigation shown to the current user, by permission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from zhufang.accounts.permissions import Perm
+
+MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
+    ("web:home", _("Home"), ()),
+    ("org:tree", _("Organisation & map"), Perm.ORG_VIEW),
+    ("org:locate", _("Locate a point"), Perm.ORG_VIEW),
+    ("org:import", _("Import polygons"), Perm.ORG_MANAGE),
+    ("org:mergers", _("Station mergers"), Perm.ORG_MANAGE),
+    ("accounts:users", _("Users"), Perm.USER_MANAGE),
+    ("accounts:roles", _("Roles & scopes"), Perm.ROLE_MANAGE),
+    ("accounts:tokens", _("API tokens"), Perm.API_TOKEN_MANAGE),
+    ("audit:entries", _("Audit trail"), Perm.AUDIT_READ),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"menu": []}
+    items = []
+    for name, label, perm in MENU:
+        if perm and not user.has_permission(perm):  # type: ignore[union-attr]
+            continue
+        url = reverse(name)
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"url": url, "label": label, "active": active})
+    return {"menu": items}
