@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.core.signals import request_finished
 from django.test import Client
 from django.utils import translation
 
@@ -18,8 +19,13 @@ from zhufang.org.models import OrgKind, OrgUnit
 def _english_service_messages() -> Iterator[None]:
     """Services speak the active language; tests assert their English text. Pages still negotiate
     their own language per request (LocaleMiddleware), so Chinese pages are tested as Chinese."""
+    def back_to_english(**_kwargs: object) -> None:
+        translation.activate("en")  # LocaleMiddleware leaves the request's language active
+
+    request_finished.connect(back_to_english, dispatch_uid="zhufang-tests-english")
     with translation.override("en"):
         yield
+    request_finished.disconnect(dispatch_uid="zhufang-tests-english")
 
 
 @pytest.fixture(scope="session")

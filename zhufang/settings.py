@@ -167,9 +167,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Audit trail retention (网络安全法 Art. 21: at least six months; default three years).
 ZHUFANG_AUDIT_RETENTION_DAYS = max(183, int(os.environ.get("ZHUFANG_AUDIT_RETENTION_DAYS", 3 * 365)))
-# Unsealed audit rows wait this long for a lower sequence number still in flight before the gap is
-# taken as a rolled-back transaction and sealed over.
-ZHUFANG_AUDIT_GAP_GRACE_SECONDS = 60
 
 # Geometry validation tolerances for imported jurisdiction polygons (square metres).
 ZHUFANG_OVERLAP_TOLERANCE_M2 = 50.0

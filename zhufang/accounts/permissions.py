@@ -42,6 +42,11 @@ ALL_PERMISSIONS = frozenset(PERMISSION_LABELS)
 
 #: 三员分立: the jobs of the system, security and audit administrators. One principal may hold
 #: permissions from at most one of these groups, so none of the three can do another's job.
+ADMIN_DUTY_LABELS: dict[str, object] = {
+    "system": _("system administrator"),
+    "security": _("security administrator"),
+    "audit": _("audit administrator"),
+}
 ADMIN_DUTIES: dict[str, frozenset[str]] = {
     "system": frozenset({Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.API_TOKEN_MANAGE}),
     "security": frozenset({Perm.ROLE_MANAGE}),
@@ -57,8 +62,8 @@ def check_separation_of_duties(permissions: set[str] | frozenset[str]) -> None:
     held = [duty for duty, perms in ADMIN_DUTIES.items() if perms & permissions]
     if len(held) > 1:
         raise SeparationOfDutiesError(
-            str(_("Separation of duties: one account cannot hold the %(duties)s administrators' permissions"))
-            % {"duties": " + ".join(held)}
+            str(_("Separation of duties: one account cannot hold the permissions of both the %(duties)s"))
+            % {"duties": " / ".join(str(ADMIN_DUTY_LABELS[d]) for d in held)}
         )
     if held and permissions & {Perm.PERSONAL_DATA_REVEAL, Perm.DATA_EXPORT}:
         raise SeparationOfDutiesError(

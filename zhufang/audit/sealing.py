@@ -2,10 +2,13 @@
 
 Writers never wait for each other: an audit row is a plain insert that gets the next sequence number.
 The sealer (a job every few seconds) walks committed, unsealed rows in sequence order and sets
-``seal = HMAC(audit_key, previous seal | canonical row content)``. A sequence gap (a lower number
-still in flight, or rolled back) stops the sealer until the row after the gap is older than the grace
-period; a row that commits after its successors were sealed stays unsealed and verification reports
-it. Any changed, deleted or inserted sealed row breaks the chain from that point.
+``seal = HMAC(audit_key, previous seal | canonical row content)``. A sequence gap is either a row
+still being written by a transaction in flight, or a number burnt by a rollback. The sealer stops at
+a gap while a transaction that could own it is still running (on PostgreSQL: any other transaction
+in this database that started before the row after the gap was written; on SQLite the sealer holds
+the single write lock, so nothing is in flight) and seals over it otherwise. A row that commits
+after its successors were sealed stays unsealed and verification reports it. Any changed, deleted or
+inserted sealed row breaks the chain from that point.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -61,12 +64,23 @@ def _chain_head() -> tuple[int, str]:
     return 0, GENESIS
 
 
-def seal_pending(*, now: dt.datetime | None = None, grace_seconds: int | None = None) -> int:
+def _gap_may_still_fill(row_written_at: dt.datetime) -> bool:
+    """Whether a transaction that could hold a lower sequence number is still in flight."""
+    if connection.vendor != "postgresql":
+        return False  # SQLite: our write transaction holds the database's only write lock
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # activity is otherwise frozen per transaction
+        cursor.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND xact_start IS NOT NULL AND xact_start <= %s LIMIT 1",
+            [row_written_at],
+        )
+        return cursor.fetchone() is not None
+
+
+def seal_pending(*, now: dt.datetime | None = None) -> int:
     """Seal committed rows after the chain head; returns how many were sealed."""
     now = now or timezone.now()
-    grace = dt.timedelta(
-        seconds=settings.ZHUFANG_AUDIT_GAP_GRACE_SECONDS if grace_seconds is None else grace_seconds
-    )
     sealed = 0
     while True:
         with transaction.atomic():
@@ -79,7 +93,7 @@ def seal_pending(*, now: dt.datetime | None = None, grace_seconds: int | None = 
             updates: list[AuditEntry] = []
             expected, previous = head_id + 1, head_seal
             for row in rows:
-                if row["id"] != expected and now - row["at"] < grace:
+                if row["id"] != expected and _gap_may_still_fill(row["at"]):
                     break  # a lower sequence number may still commit: wait for it
                 previous = compute_seal(previous, row)
                 updates.append(AuditEntry(id=row["id"], seal=previous, sealed_at=now))
@@ -150,7 +164,7 @@ def purge_expired(*, now: dt.datetime | None = None, retention_days: int | None 
     now = now or timezone.now()
     days = settings.ZHUFANG_AUDIT_RETENTION_DAYS if retention_days is None else retention_days
     if days < 183:
-        raise ValueError(_("Audit retention must be at least six months (网络安全法 Art. 21)"))
+        raise ValueError(_("Audit retention must be at least six months (Cybersecurity Law, Art. 21)"))
     cutoff = now - dt.timedelta(days=days)
     with transaction.atomic():
         # the prefix ends at the last sealed row older than the cutoff with no newer-or-unsealed row before it

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from zhufang.accounts.permissions import Perm
@@ -21,6 +21,7 @@ from zhufang.org.models import OrgKind, OrgUnit
 from zhufang.org.queries import map_features, subtree_counts
 
 router = Router(tags=["org"])
+CRS_CHOICES = ("wgs84", "gcj02")
 
 
 def _require(request: HttpRequest, perm: str) -> Any:
@@ -121,7 +122,7 @@ def list_units(request: HttpRequest, kind: str | None = None, parent_id: int | N
         units = units.filter(parent_id=parent_id)
     if q:
         units = units.filter(name__contains=q) | units.filter(code__startswith=q)
-    return list(units.order_by("path")[: min(limit, 5000)])
+    return list(units.order_by("path")[: max(0, min(limit, 5000))])
 
 
 @router.get("/units/{unit_id}", response=UnitDetailOut)
@@ -144,6 +145,8 @@ def map_layer(request: HttpRequest, kind: str = OrgKind.GRID, within_id: int | N
 @router.get("/locate", response=LocatedOut)
 def locate(request: HttpRequest, lon: float, lat: float, crs: str = "wgs84") -> Any:
     principal = _require(request, Perm.ORG_VIEW)
+    if crs not in CRS_CHOICES:
+        raise HttpError(422, f"crs must be one of {', '.join(CRS_CHOICES)}")
     if crs == "gcj02":
         lons, lats = gcj02_to_wgs84_arrays(np.array([lon]), np.array([lat]))
         lon, lat = float(lons[0]), float(lats[0])
@@ -156,15 +159,26 @@ def locate(request: HttpRequest, lon: float, lat: float, crs: str = "wgs84") -> 
 
 @router.post("/locate", response=LocateBatchOut)
 def locate_batch(request: HttpRequest, payload: LocateBatchIn) -> Any:
-    _require(request, Perm.ORG_VIEW)
+    """Many points at once; like the single locate, units outside the caller's scope come back as -1."""
+    principal = _require(request, Perm.ORG_VIEW)
     if len(payload.lons) != len(payload.lats):
         raise HttpError(422, "lons and lats must have the same length")
+    if payload.crs not in CRS_CHOICES:
+        raise HttpError(422, f"crs must be one of {', '.join(CRS_CHOICES)}")
     lons, lats = np.array(payload.lons, dtype=float), np.array(payload.lats, dtype=float)
     if payload.crs == "gcj02":
         lons, lats = gcj02_to_wgs84_arrays(lons, lats)
     result = locate_many(lons, lats)
-    return {"grid_ids": result.grid_ids.tolist(), "district_ids": result.district_ids.tolist(),
-            "station_ids": result.station_ids.tolist()}
+    found = np.unique(np.concatenate([result.grid_ids, result.district_ids, result.station_ids]))
+    found = found[found >= 0]
+    visible = np.array(sorted(OrgUnit.objects.visible_to(principal).filter(pk__in=found.tolist())
+                              .values_list("pk", flat=True)), dtype=np.int64)
+
+    def masked(ids: np.ndarray) -> list[int]:
+        return np.where(np.isin(ids, visible), ids, -1).tolist()
+
+    return {"grid_ids": masked(result.grid_ids), "district_ids": masked(result.district_ids),
+            "station_ids": masked(result.station_ids)}
 
 
 @router.post("/units", response={201: UnitOut})
@@ -174,7 +188,7 @@ def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
     unit = services.create_unit(actor=principal, kind=payload.kind, code=payload.code, name=payload.name,
                                 parent=parent, polygon=payload.polygon, head_name=payload.head_name,
                                 phone=payload.phone)
-    return 201, unit
+    return Status(201, unit)
 
 
 @router.patch("/units/{unit_id}", response=UnitOut)
@@ -193,7 +207,7 @@ def merge_stations(request: HttpRequest, payload: MergerIn) -> Any:
     sources = [_unit(request, pk) for pk in payload.source_ids]
     merger = services.plan_station_merger(actor=principal, target=target, sources=sources,
                                           effective_date=payload.effective_date, note=payload.note)
-    return 201, {"id": merger.pk, "status": merger.status}
+    return Status(201, {"id": merger.pk, "status": merger.status})
 
 
 @router.post("/geojson-import", response=dict[str, Any])

@@ -14,10 +14,12 @@ from typing import Any
 
 import shapely
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from zhufang.org import services
 from zhufang.org.geometry.demo_polygons import UnitShape
+from zhufang.org.geometry.shapes import KIND_ZH
 from zhufang.org.geometry.validation import Issue, parse_geojson_units, validate_units
 from zhufang.org.models import OrgKind, OrgUnit
 
@@ -74,6 +76,10 @@ def import_geojson(*, actor: Any, text: str, source_name: str, dry_run: bool = T
     report.issues.extend(parse_issues)
     if any(i.level == "error" for i in parse_issues):
         return report
+    report.issues.extend(_conflicts_with_existing(units, source_name))
+    if report.errors:
+        _count_changes(report, units)
+        return report
     combined = _current_shapes()
     for unit in units:
         combined[unit.code] = unit
@@ -85,10 +91,39 @@ def import_geojson(*, actor: Any, text: str, source_name: str, dry_run: bool = T
     if report.errors or dry_run:
         _count_changes(report, units)
         return report
-    with transaction.atomic():
-        _apply(actor, report, units)
+    try:
+        with transaction.atomic():
+            _apply(actor, report, units)
+    except ValidationError as exc:  # a service refused a unit: the whole import is rolled back
+        report.created = report.updated = report.moved = report.unchanged = 0
+        messages = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        detail = "；".join(f"{key}: {' '.join(msgs)}" for key, msgs in messages.items())
+        report.issues.append(Issue("error", "rejected", None, None, f"{source_name}: 导入被拒绝，未写入任何数据（{detail}）"))
+        _count_changes(report, units)
+        return report
     report.applied = True
     return report
+
+
+def _conflicts_with_existing(units: list[UnitShape], source_name: str) -> list[Issue]:
+    """A code that already belongs to a unit of another kind, or to a closed (merged) unit, cannot be
+    imported: the file would silently re-purpose or revive it."""
+    kinds = {**KIND_ZH, OrgKind.CENTRE.value: "基础管控中心", OrgKind.DEPARTMENT.value: "警种部门"}
+    issues = []
+    existing = OrgUnit.objects.filter(code__in=[u.code for u in units]).values_list("code", "kind", "valid_to")
+    by_code = {code: (kind, valid_to) for code, kind, valid_to in existing}
+    for unit in units:
+        if unit.code not in by_code:
+            continue
+        kind, valid_to = by_code[unit.code]
+        if kind != unit.kind:
+            issues.append(Issue("error", "kind_changed", unit.code, None,
+                                f"{source_name}: 单位代码{unit.code}已被{kinds.get(kind, kind)}使用，不能导入为"
+                                f"{kinds.get(unit.kind, unit.kind)}"))
+        elif valid_to is not None:
+            issues.append(Issue("error", "unit_closed", unit.code, None,
+                                f"{source_name}: 单位{unit.code}已于{valid_to.isoformat()}撤销（或合并），不能再导入"))
+    return issues
 
 
 def _count_changes(report: ImportReport, units: list[UnitShape]) -> None:

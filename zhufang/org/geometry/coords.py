@@ -126,8 +126,8 @@ def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     """WGS-84 → GCJ-02 for one point (unchanged outside China)."""
     if out_of_china(lon, lat):
         return float(lon), float(lat)
-    dlon, dlat = _gcj_offset(np.float64(lon), np.float64(lat))
-    return float(lon + dlon), float(lat + dlat)
+    dlon, dlat = _gcj_offset(np.array([lon], dtype=np.float64), np.array([lat], dtype=np.float64))
+    return float(lon + dlon[0]), float(lat + dlat[0])
 
 
 def gcj02_to_wgs84(lon: float, lat: float) -> tuple[float, float]:

@@ -14,7 +14,8 @@
 
 Exact tiling.  All boundaries (grid Voronoi edges, township edges, county borders) are noded together
 in ONE snap-rounding operation on a 1e-6 degree grid (``shapely.union_all(..., grid_size=1e-6)``) and
-polygonised into faces; every unit is a union of those faces.  Shared edges are therefore identical
+polygonised into faces; every unit is a union of those faces (``shapely.coverage_union_all``, which
+only dissolves shared edges and so introduces no new coordinates).  Shared edges are therefore identical
 vertex-for-vertex: grids tile their district, districts their station, stations the bureau, townships
 the bureau — no slivers, gaps or overlaps, and every coordinate has at most 6 decimals.  A unit whose
 union comes out as a MultiPolygon (a stray face/grid/district) has the stray part reassigned to the
@@ -228,7 +229,7 @@ def _sample_inside(
     rng: np.random.Generator,
     region: Geom,
     n: int,
-    centres: list[tuple[float, float, float]],
+    centres: list[tuple[float, float, float, float]],
     frame: _Frame,
 ) -> FloatArray:
     """``n`` lon/lat points inside ``region``: Gaussian clusters (lon, lat, weight, sigma_m) + uniform."""

@@ -46,6 +46,7 @@ Cell = tuple[int, str, Any]
 
 DEFAULT_TILES_PER_CELL = 128
 MAX_TILES = 1_500_000
+LOCATE_CHUNK = 1 << 20  # points per internal batch of Locator.locate
 _TILE_PAD = 1e-7  # relative enlargement of tile boxes
 _TILE_CHUNK = 65_536
 
@@ -156,7 +157,16 @@ class Locator:
         y = np.ascontiguousarray(lats, dtype=np.float64).ravel()
         if x.shape != y.shape:
             raise ValueError(f"lons and lats must have the same length, got {x.size} and {y.size}")
-        ranks = self._locate_ranks(x, y) if self._nx else self._strtree_ranks(x, y)
+        find = self._locate_ranks if self._nx else self._strtree_ranks
+        if x.size <= LOCATE_CHUNK:
+            ranks = find(x, y)
+        else:  # bounded temporary memory (~80 MB per million points) for very large inputs
+            ranks = np.concatenate(
+                [
+                    find(x[i : i + LOCATE_CHUNK], y[i : i + LOCATE_CHUNK])
+                    for i in range(0, x.size, LOCATE_CHUNK)
+                ]
+            )
         return self._ids_from_ranks(ranks).reshape(np.shape(lons))
 
     def _ids_from_ranks(self, ranks: IntArray) -> IntArray:

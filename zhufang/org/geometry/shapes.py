@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from shapely.geometry import MultiPolygon, Polygon
 
-Geom = Polygon | MultiPolygon
+Geom: TypeAlias = Polygon | MultiPolygon
 
 KINDS = ("bureau", "station", "district", "grid", "township")
 

@@ -81,12 +81,26 @@ def test_codes_unique_and_prefixed(size: str) -> None:
     assert j.grids[0].code.startswith(j.districts[0].code)  # the district code itself is a prefix
 
 
-def test_names(small: Jurisdiction | None = None) -> None:
+def test_names() -> None:
     county = jurisdiction("county")
     station_names = [s.name for s in county.stations]
     assert station_names[0] == "城关派出所"
     assert set(station_names) == {
-        f"{n}派出所" for n in ("城关", "南关", "北关", "城里", "东城", "五井", "冶源", "寺头", "九山", "辛寨", "龙岗", "柳山")
+        f"{n}派出所"
+        for n in (
+            "城关",
+            "南关",
+            "北关",
+            "城里",
+            "东城",
+            "五井",
+            "冶源",
+            "寺头",
+            "九山",
+            "辛寨",
+            "龙岗",
+            "柳山",
+        )
     }
     by_code = {u.code: u for u in county.units()}
     for d in county.districts:
