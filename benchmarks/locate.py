@@ -108,9 +108,7 @@ def _measure(fn: Callable[[], Any], repeat: int = 1) -> tuple[Any, float, float]
 # ----------------------------------------------------------------------------------------- cases
 
 
-def _loop_locate(
-    polys: npt.NDArray[np.object_], ids: npt.NDArray[np.int64], x: Any, y: Any
-) -> npt.NDArray[np.int64]:
+def _loop_locate(polys: npt.NDArray[np.object_], ids: npt.NDArray[np.int64], x: Any, y: Any) -> npt.NDArray[np.int64]:
     """Per-point Python loop over all prepared polygons (in code order → first hit = smallest code)."""
     out = np.full(len(x), -1, dtype=np.int64)
     poly_list = list(polys)
@@ -211,16 +209,12 @@ def run(
             partial(gpd.sjoin, points_gdf, grids_gdf, how="inner", predicate="intersects"), repeat
         )
         row("sjoin_intersects", s, mb, "sjoin call only (GeoDataFrames + sindex built outside timing)")
-        joined_w, s, mb = _measure(
-            partial(gpd.sjoin, points_gdf, grids_gdf, how="inner", predicate="within"), repeat
-        )
+        joined_w, s, mb = _measure(partial(gpd.sjoin, points_gdf, grids_gdf, how="inner", predicate="within"), repeat)
         row("sjoin_within", s, mb, "sjoin call only (GeoDataFrames + sindex built outside timing)")
         del points_gdf
 
         sample = min(loop_sample, size)
-        loop_ids, s, mb = _measure(
-            partial(_loop_locate, polys_in_code_order, locator.cell_ids, x[:sample], y[:sample])
-        )
+        loop_ids, s, mb = _measure(partial(_loop_locate, polys_in_code_order, locator.cell_ids, x[:sample], y[:sample]))
         row(
             "python_loop",
             s * size / sample,
@@ -324,15 +318,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated point counts (default: %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument(
-        "--loop-sample", type=int, default=LOOP_SAMPLE, help="points timed in the Python loop"
-    )
+    parser.add_argument("--loop-sample", type=int, default=LOOP_SAMPLE, help="points timed in the Python loop")
     parser.add_argument("--repeat", type=int, default=3, help="runs per fast case; the best time is reported")
     args = parser.parse_args(argv)
     sizes = tuple(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
-    result = run(
-        sizes, json_output=args.json, seed=args.seed, loop_sample=args.loop_sample, repeat=args.repeat
-    )
+    result = run(sizes, json_output=args.json, seed=args.seed, loop_sample=args.loop_sample, repeat=args.repeat)
     return 0 if all(a["ok"] for a in result["agreement"]) else 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import subprocess
 import sys
@@ -48,9 +49,25 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def _serve_with_worker(bind: str) -> int:
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "zhufang.wsgi", "--bind", bind, "--workers", "2",
-                            "--threads", "4", "--access-logfile", "-", "--graceful-timeout", "5"])
-    jobs = subprocess.Popen([sys.executable, "-m", "zhufang.cli", "worker"])
+    web = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "zhufang.wsgi",
+            "--bind",
+            bind,
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
+        ]
+    )
+    jobs = subprocess.Popen([sys.executable, "-m", "zhufang.cli", "worker"])  # noqa: S603 - as above
     stopping = False
 
     def stop(*_: object) -> None:
@@ -85,8 +102,11 @@ def locate(args: argparse.Namespace) -> int:
     if located.grid is None:
         print(f"({lon:.6f}, {lat:.6f}): 不在任何网格内 / outside every grid")
         return 1
-    for label, unit in (("网格 grid", located.grid), ("警务区 district", located.district),
-                        ("派出所 station", located.station)):
+    for label, unit in (
+        ("网格 grid", located.grid),
+        ("警务区 district", located.district),
+        ("派出所 station", located.station),
+    ):
         print(f"{label}: {unit}")
     return 0
 
@@ -95,16 +115,26 @@ def worker(args: argparse.Namespace) -> int:
     from zhufang.jobs.runner import run_worker
 
     print("zhufang worker: running scheduled and queued jobs (Ctrl-C to stop)", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         run_worker(max_runs=args.max_runs, stop_after=args.stop_after)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
 def serve(args: argparse.Namespace) -> int:
-    return subprocess.call([sys.executable, "-m", "gunicorn", "zhufang.wsgi", "--bind", args.bind,
-                            "--workers", str(args.workers), "--threads", "4"])
+    return subprocess.call(  # noqa: S603 - our own interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "zhufang.wsgi",
+            "--bind",
+            args.bind,
+            "--workers",
+            str(args.workers),
+            "--threads",
+            "4",
+        ]
+    )
 
 
 def rotate_keys(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from zhufang.org.models import OrgKind, OrgUnit
 def _english_service_messages() -> Iterator[None]:
     """Services speak the active language; tests assert their English text. Pages still negotiate
     their own language per request (LocaleMiddleware), so Chinese pages are tested as Chinese."""
+
     def back_to_english(**_kwargs: object) -> None:
         translation.activate("en")  # LocaleMiddleware leaves the request's language active
 

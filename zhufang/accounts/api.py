@@ -51,9 +51,15 @@ class RoleOut(Schema):
 
 def user_out(user: User) -> dict[str, Any]:
     return {
-        "id": user.pk, "police_number": user.police_number, "name": user.name, "unit_id": user.unit_id,
-        "unit_name": user.unit.name, "title": user.title, "phone_masked": mask_phone(user.phone) if user.phone else None,
-        "is_active": user.is_active, "roles": [r.code for r in user.roles.all()],
+        "id": user.pk,
+        "police_number": user.police_number,
+        "name": user.name,
+        "unit_id": user.unit_id,
+        "unit_name": user.unit.name,
+        "title": user.title,
+        "phone_masked": mask_phone(user.phone) if user.phone else None,
+        "is_active": user.is_active,
+        "roles": [r.code for r in user.roles.all()],
     }
 
 
@@ -65,8 +71,12 @@ def me(request: HttpRequest) -> Any:
     scope = effective_scope(principal)
     data = user_out(principal)
     data["permissions"] = sorted(principal.permission_codes())
-    data["data_scope"] = {"all": scope.sees_all, "subtrees": sorted(scope.subtree_paths),
-                          "units": sorted(scope.exact_unit_ids), "self": scope.self_user_id is not None}
+    data["data_scope"] = {
+        "all": scope.sees_all,
+        "subtrees": sorted(scope.subtree_paths),
+        "units": sorted(scope.exact_unit_ids),
+        "self": scope.self_user_id is not None,
+    }
     return data
 
 
@@ -97,8 +107,13 @@ def reveal_user_field(request: HttpRequest, user_id: int, payload: RevealIn) -> 
     user = get_visible_or_none(principal, User.objects.all(), pk=user_id)
     if user is None:
         raise HttpError(404, "user not found")
-    value = reveal(actor=principal, obj=user, field=payload.field, reason=payload.reason,
-                   instruction_item_id=payload.instruction_item_id)
+    value = reveal(
+        actor=principal,
+        obj=user,
+        field=payload.field,
+        reason=payload.reason,
+        instruction_item_id=payload.instruction_item_id,
+    )
     return {"field": payload.field, "value": value}
 
 

@@ -14,7 +14,10 @@ from zhufang.accounts.models import User
 
 class PoliceNumberBackend(ModelBackend):
     def authenticate(  # type: ignore[override]
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None,
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
         police_number = (username or kwargs.get("police_number") or "").strip()

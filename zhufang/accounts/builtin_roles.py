@@ -4,6 +4,7 @@ A bureau's security administrator may add roles of its own; built-in ones keep t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_noop
 
@@ -21,49 +22,104 @@ class RoleDefinition:
 
 P = Perm
 BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
-    RoleDefinition("centre_operator", "基础管控中心操作员", "all",
-                   (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL, P.DATA_EXPORT),
-                   gettext_noop("Issues instruction batches, runs models, watches the index")),
-    RoleDefinition("department", "警种民警", "unit", (P.ORG_VIEW, P.PERSONAL_DATA_VIEW),
-                   gettext_noop("Requests instructions through the centre and follows them")),
-    RoleDefinition("command_room", "综合指挥室", "unit_and_below",
-                   (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL, P.DATA_EXPORT),
-                   gettext_noop("Signs for instructions, assigns officers, reviews feedback")),
-    RoleDefinition("station_head", "派出所所长", "unit_and_below",
-                   (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL, P.DATA_EXPORT),
-                   gettext_noop("Approves returns and escalations, sees every officer's load")),
-    RoleDefinition("community_officer", "社区民警", "unit_and_below",
-                   (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL),
-                   gettext_noop("Works instructions and collects registry data in the police district")),
-    RoleDefinition("auxiliary_officer", "辅警", "unit_and_below", (P.ORG_VIEW, P.PERSONAL_DATA_VIEW),
-                   gettext_noop("Assists the community officer")),
-    RoleDefinition("grid_worker", "网格员", "unit_and_below", (P.ORG_VIEW,),
-                   gettext_noop("Reports disputes and hazards in the grid, minimal personal data")),
-    RoleDefinition("volunteer", "义警", "self", (),
-                   gettext_noop("Checks in on patrols, reports hazards")),
-    RoleDefinition("leader", "局领导/督察", "all", (P.ORG_VIEW, P.PERSONAL_DATA_VIEW),
-                   gettext_noop("Dashboards, rankings, inspection of work (read-only)")),
-    RoleDefinition("system_admin", "系统管理员", "all", (P.ORG_VIEW, P.ORG_MANAGE, P.USER_MANAGE, P.API_TOKEN_MANAGE),
-                   gettext_noop("Organisation tree, users, configuration; no personal data")),
-    RoleDefinition("security_admin", "安全管理员", "all", (P.ORG_VIEW, P.ROLE_MANAGE),
-                   gettext_noop("Roles, data scopes and grants")),
-    RoleDefinition("audit_admin", "审计管理员", "all", (P.AUDIT_READ, P.AUDIT_VERIFY),
-                   gettext_noop("Reads and verifies the audit trail")),
+    RoleDefinition(
+        "centre_operator",
+        "基础管控中心操作员",
+        "all",
+        (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL, P.DATA_EXPORT),
+        gettext_noop("Issues instruction batches, runs models, watches the index"),
+    ),
+    RoleDefinition(
+        "department",
+        "警种民警",
+        "unit",
+        (P.ORG_VIEW, P.PERSONAL_DATA_VIEW),
+        gettext_noop("Requests instructions through the centre and follows them"),
+    ),
+    RoleDefinition(
+        "command_room",
+        "综合指挥室",
+        "unit_and_below",
+        (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL, P.DATA_EXPORT),
+        gettext_noop("Signs for instructions, assigns officers, reviews feedback"),
+    ),
+    RoleDefinition(
+        "station_head",
+        "派出所所长",
+        "unit_and_below",
+        (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL, P.DATA_EXPORT),
+        gettext_noop("Approves returns and escalations, sees every officer's load"),
+    ),
+    RoleDefinition(
+        "community_officer",
+        "社区民警",
+        "unit_and_below",
+        (P.ORG_VIEW, P.PERSONAL_DATA_VIEW, P.PERSONAL_DATA_REVEAL),
+        gettext_noop("Works instructions and collects registry data in the police district"),
+    ),
+    RoleDefinition(
+        "auxiliary_officer",
+        "辅警",
+        "unit_and_below",
+        (P.ORG_VIEW, P.PERSONAL_DATA_VIEW),
+        gettext_noop("Assists the community officer"),
+    ),
+    RoleDefinition(
+        "grid_worker",
+        "网格员",
+        "unit_and_below",
+        (P.ORG_VIEW,),
+        gettext_noop("Reports disputes and hazards in the grid, minimal personal data"),
+    ),
+    RoleDefinition("volunteer", "义警", "self", (), gettext_noop("Checks in on patrols, reports hazards")),
+    RoleDefinition(
+        "leader",
+        "局领导/督察",
+        "all",
+        (P.ORG_VIEW, P.PERSONAL_DATA_VIEW),
+        gettext_noop("Dashboards, rankings, inspection of work (read-only)"),
+    ),
+    RoleDefinition(
+        "system_admin",
+        "系统管理员",
+        "all",
+        (P.ORG_VIEW, P.ORG_MANAGE, P.USER_MANAGE, P.API_TOKEN_MANAGE),
+        gettext_noop("Organisation tree, users, configuration; no personal data"),
+    ),
+    RoleDefinition(
+        "security_admin",
+        "安全管理员",
+        "all",
+        (P.ORG_VIEW, P.ROLE_MANAGE),
+        gettext_noop("Roles, data scopes and grants"),
+    ),
+    RoleDefinition(
+        "audit_admin",
+        "审计管理员",
+        "all",
+        (P.AUDIT_READ, P.AUDIT_VERIFY),
+        gettext_noop("Reads and verifies the audit trail"),
+    ),
 )
 
 for _definition in BUILTIN_ROLES:
     check_separation_of_duties(set(_definition.permissions))
 
 
-def ensure_builtin_roles(role_model: type) -> dict[str, object]:
+def ensure_builtin_roles(role_model: Any) -> dict[str, Any]:
     """Create or refresh the built-in roles; returns them by code. Works with the historical model
     in a migration as well as the real one."""
     roles = {}
     for d in BUILTIN_ROLES:
         role, _created = role_model.objects.update_or_create(
             code=d.code,
-            defaults={"name": d.name, "data_scope": d.data_scope, "permissions": sorted(d.permissions),
-                      "description": d.description, "is_builtin": True},
+            defaults={
+                "name": d.name,
+                "data_scope": d.data_scope,
+                "permissions": sorted(d.permissions),
+                "description": d.description,
+                "is_builtin": True,
+            },
         )
         roles[d.code] = role
     return roles

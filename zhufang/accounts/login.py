@@ -39,14 +39,21 @@ def attempt_login(request: HttpRequest, police_number: str, password: str) -> Lo
     police_number = police_number.strip()
     generic = _("Wrong police number or password.")
     if _ip_blocked(client_ip(request), now):
-        record(action=AuditAction.LOGIN_FAILURE, object_type="accounts.user", object_id=police_number,
-               reason="address throttled")
+        record(
+            action=AuditAction.LOGIN_FAILURE,
+            object_type="accounts.user",
+            object_id=police_number,
+            reason="address throttled",
+        )
         return LoginResult(None, _("Too many failed logins from this address. Try again later."))
     account = User.objects.filter(police_number=police_number).first()
     if account is not None and account.is_locked(now):
         record(action=AuditAction.LOGIN_FAILURE, actor=None, obj=account, reason="account locked")
-        return LoginResult(None, _("This account is locked after repeated failures. Try again after %(time)s.")
-                           % {"time": timezone.localtime(account.locked_until).strftime("%H:%M")})
+        return LoginResult(
+            None,
+            _("This account is locked after repeated failures. Try again after %(time)s.")
+            % {"time": timezone.localtime(account.locked_until).strftime("%H:%M")},
+        )
     user = authenticate(request, username=police_number, password=password)
     if user is None:
         with transaction.atomic():
@@ -57,9 +64,13 @@ def attempt_login(request: HttpRequest, police_number: str, password: str) -> Lo
                     account.locked_until = now + dt.timedelta(minutes=settings.ZHUFANG_LOGIN_LOCK_MINUTES)
                     account.failed_login_count = 0
                     account.save(update_fields=["locked_until", "failed_login_count"])
-            record(action=AuditAction.LOGIN_FAILURE, obj=account, object_type="accounts.user",
-                   object_id=str(account.pk) if account else police_number,
-                   reason="bad credentials" if account else "unknown police number")
+            record(
+                action=AuditAction.LOGIN_FAILURE,
+                obj=account,
+                object_type="accounts.user",
+                object_id=str(account.pk) if account else police_number,
+                reason="bad credentials" if account else "unknown police number",
+            )
         return LoginResult(None, generic)
     assert isinstance(user, User)
     login(request, user)

@@ -51,7 +51,7 @@ class UserQuerySet(models.QuerySet["User"]):
     def visible_to(self, principal: Any) -> UserQuerySet:
         from zhufang.accounts.scope import visible_to
 
-        return visible_to(principal, self)
+        return visible_to(principal, self)  # type: ignore[return-value]  # same class, typed as the base
 
 
 class UserManager(BaseUserManager["User"]):
@@ -76,7 +76,7 @@ class User(AbstractBaseUser):
     title = models.CharField(_("post"), max_length=50, blank=True)
     phone = EncryptedTextField(_("phone"), context="user.phone", blank=True, null=True)
     phone_index = BlindIndexField(blank=True, default="")
-    roles = models.ManyToManyField(
+    roles: models.ManyToManyField[Role, RoleGrant] = models.ManyToManyField(
         Role, through="RoleGrant", through_fields=("user", "role"), related_name="users", blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -137,6 +137,9 @@ class RoleGrant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role"], name="unique_role_grant")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ← {self.role_id}"
 
 
 class ApiToken(models.Model):

@@ -23,8 +23,10 @@ class CharacterClassValidator:
         ]
         if sum(classes) < self.min_classes:
             raise ValidationError(
-                _("The password must contain at least three of: upper-case letters, lower-case letters, "
-                  "digits, symbols."),
+                _(
+                    "The password must contain at least three of: upper-case letters, lower-case letters, "
+                    "digits, symbols."
+                ),
                 code="password_too_simple",
             )
 

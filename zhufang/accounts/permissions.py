@@ -22,7 +22,7 @@ class Perm:
     PERSONAL_DATA_VIEW = "pii.view"
     PERSONAL_DATA_REVEAL = "pii.reveal"
     DATA_EXPORT = "data.export"
-    API_TOKEN_MANAGE = "token.manage"
+    API_TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission code, not a secret
 
 
 PERMISSION_LABELS: dict[str, object] = {

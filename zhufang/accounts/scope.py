@@ -63,8 +63,7 @@ class EffectiveScope:
     @property
     def is_empty(self) -> bool:
         return not (
-            self.sees_all or self.subtree_paths or self.exact_unit_ids or self.self_user_id
-            or self.department_unit_id
+            self.sees_all or self.subtree_paths or self.exact_unit_ids or self.self_user_id or self.department_unit_id
         )
 
     def covers_unit(self, unit: OrgUnit) -> bool:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
 
 
 @dataclass(frozen=True)
@@ -16,3 +19,12 @@ class ScopeSpec:
     unit_field: str
     self_fields: tuple[str, ...] = ()
     requester_field: str | None = None
+
+
+class ScopedQuerySet(models.QuerySet[Any]):
+    """A queryset whose model declares ``scope_spec``: ``Model.objects.visible_to(principal)``."""
+
+    def visible_to(self, principal: Any) -> ScopedQuerySet:
+        from zhufang.accounts.scope import visible_to
+
+        return visible_to(principal, self)  # type: ignore[return-value]

@@ -49,7 +49,13 @@ def _validate_phone(phone: str) -> str:
 
 @transaction.atomic
 def create_user(
-    *, actor: Principal, police_number: str, name: str, unit: OrgUnit, title: str = "", phone: str = "",
+    *,
+    actor: Principal,
+    police_number: str,
+    name: str,
+    unit: OrgUnit,
+    title: str = "",
+    phone: str = "",
     initial_password: str | None = None,
 ) -> tuple[User, str]:
     """Create an account with an initial password the user must change at first login.
@@ -60,12 +66,20 @@ def create_user(
     if not police_number.isalnum():
         raise ValidationError({"police_number": _("A police number has only letters and digits")})
     if User.objects.filter(police_number=police_number).exists():
-        raise ValidationError({"police_number": _("Police number %(number)s already exists") % {"number": police_number}})
+        raise ValidationError(
+            {"police_number": _("Police number %(number)s already exists") % {"number": police_number}}
+        )
     phone_digits = _validate_phone(phone)
     password = initial_password or generate_initial_password()
-    user = User(police_number=police_number, name=name.strip(), unit=unit, title=title,
-                phone=phone_digits or None, phone_index=blind_index(phone_digits, kind="phone") if phone_digits else "",
-                must_change_password=True)
+    user = User(
+        police_number=police_number,
+        name=name.strip(),
+        unit=unit,
+        title=title,
+        phone=phone_digits or None,
+        phone_index=blind_index(phone_digits, kind="phone") if phone_digits else "",
+        must_change_password=True,
+    )
     _check_password(password, user, field="password")
     user.set_password(password)
     user.save()
@@ -130,6 +144,7 @@ def change_own_password(*, user: User, old_password: str, new_password: str) -> 
 
 # --- roles and grants (security administrator) ---------------------------------------------------
 
+
 def grant_is_within(granter: EffectiveScope, role: Role, target_unit: OrgUnit) -> bool:
     """Whether everything ``role`` would let a user in ``target_unit`` see is inside the granter's
     own scope (the RuoYi CVE-2026-37669 hole: a granter must never widen a scope beyond their own)."""
@@ -147,8 +162,15 @@ def grant_is_within(granter: EffectiveScope, role: Role, target_unit: OrgUnit) -
 
 @transaction.atomic
 def save_role(
-    *, actor: Principal, code: str, name: str, permissions: list[str], data_scope: str,
-    custom_units: list[OrgUnit] | None = None, description: str = "", role: Role | None = None,
+    *,
+    actor: Principal,
+    code: str,
+    name: str,
+    permissions: list[str],
+    data_scope: str,
+    custom_units: list[OrgUnit] | None = None,
+    description: str = "",
+    role: Role | None = None,
 ) -> Role:
     require(actor, Perm.ROLE_MANAGE)
     unknown = sorted(set(permissions) - ALL_PERMISSIONS)
@@ -175,8 +197,12 @@ def save_role(
     else:
         if role.is_builtin and role.code != code:
             raise ValidationError({"code": _("A built-in role keeps its code")})
-        before = {"name": role.name, "permissions": sorted(role.permissions), "data_scope": role.data_scope,
-                  "custom_units": sorted(role.custom_units.values_list("code", flat=True))}
+        before = {
+            "name": role.name,
+            "permissions": sorted(role.permissions),
+            "data_scope": role.data_scope,
+            "custom_units": sorted(role.custom_units.values_list("code", flat=True)),
+        }
         if role.grants.exists():
             # every existing holder must still end up within separation of duties
             for grant in role.grants.select_related("user"):
@@ -188,8 +214,12 @@ def save_role(
     role.name, role.description, role.permissions, role.data_scope = name, description, sorted(permissions), data_scope
     role.save()
     role.custom_units.set(custom_units if data_scope == DataScope.CUSTOM else [])
-    after = {"name": role.name, "permissions": role.permissions, "data_scope": role.data_scope,
-             "custom_units": sorted(u.code for u in custom_units) if data_scope == DataScope.CUSTOM else []}
+    after = {
+        "name": role.name,
+        "permissions": role.permissions,
+        "data_scope": role.data_scope,
+        "custom_units": sorted(u.code for u in custom_units) if data_scope == DataScope.CUSTOM else [],
+    }
     record(action=AuditAction.PERMISSION_CHANGE, actor=actor, obj=role, changes=diff(before, after))
     return role
 
@@ -203,8 +233,12 @@ def grant_role(*, actor: Principal, user: User, role: Role, reason: str = "") ->
     if not granter.contains_unit(user.unit):
         raise ValidationError({"user": _("%(user)s is outside your data scope") % {"user": user}})
     if not grant_is_within(granter, role, user.unit):
-        raise ValidationError({"role": _("Granting %(role)s to %(user)s would widen a scope beyond your own")
-                                       % {"role": role, "user": user}})
+        raise ValidationError(
+            {
+                "role": _("Granting %(role)s to %(user)s would widen a scope beyond your own")
+                % {"role": role, "user": user}
+            }
+        )
     held = set().union(*[set(r.permissions) for r in user.roles.all()] or [set()])
     try:
         check_separation_of_duties(held | set(role.permissions))
@@ -214,8 +248,13 @@ def grant_role(*, actor: Principal, user: User, role: Role, reason: str = "") ->
         user=user, role=role, defaults={"granted_by": actor if isinstance(actor, User) else None}
     )
     if created:
-        record(action=AuditAction.PERMISSION_CHANGE, actor=actor, obj=user, reason=reason,
-               changes={"roles": [None, f"+{role.code}"]})
+        record(
+            action=AuditAction.PERMISSION_CHANGE,
+            actor=actor,
+            obj=user,
+            reason=reason,
+            changes={"roles": [None, f"+{role.code}"]},
+        )
     return grant
 
 
@@ -228,15 +267,26 @@ def revoke_role(*, actor: Principal, user: User, role: Role, reason: str = "") -
         raise ValidationError({"user": _("%(user)s is outside your data scope") % {"user": user}})
     deleted, _details = RoleGrant.objects.filter(user=user, role=role).delete()
     if deleted:
-        record(action=AuditAction.PERMISSION_CHANGE, actor=actor, obj=user, reason=reason,
-               changes={"roles": [f"-{role.code}", None]})
+        record(
+            action=AuditAction.PERMISSION_CHANGE,
+            actor=actor,
+            obj=user,
+            reason=reason,
+            changes={"roles": [f"-{role.code}", None]},
+        )
 
 
 # --- integration tokens --------------------------------------------------------------------------
 
+
 @transaction.atomic
 def create_api_token(
-    *, actor: Principal, name: str, unit: OrgUnit, permissions: list[str], expires_at: Any = None,
+    *,
+    actor: Principal,
+    name: str,
+    unit: OrgUnit,
+    permissions: list[str],
+    expires_at: Any = None,
 ) -> tuple[ApiToken, str]:
     """Create a token bound to ``unit`` (scope: that unit and below). Returns it and the secret,
     which is shown once and stored only as a hash."""
@@ -249,17 +299,31 @@ def create_api_token(
         check_separation_of_duties(set(permissions))
     except ValueError as exc:
         raise ValidationError({"permissions": str(exc)}) from exc
-    if set(permissions) & {Perm.ROLE_MANAGE, Perm.USER_MANAGE, Perm.AUDIT_READ, Perm.AUDIT_VERIFY,
-                           Perm.API_TOKEN_MANAGE, Perm.ORG_MANAGE}:
+    if set(permissions) & {
+        Perm.ROLE_MANAGE,
+        Perm.USER_MANAGE,
+        Perm.AUDIT_READ,
+        Perm.AUDIT_VERIFY,
+        Perm.API_TOKEN_MANAGE,
+        Perm.ORG_MANAGE,
+    }:
         raise ValidationError({"permissions": _("An integration token cannot carry administrator permissions")})
     secret = "zf_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        name=name, unit=unit, permissions=sorted(permissions), key_prefix=secret[:10],
-        key_hash=ApiToken.hash_secret(secret), created_by=actor if isinstance(actor, User) else None,
+        name=name,
+        unit=unit,
+        permissions=sorted(permissions),
+        key_prefix=secret[:10],
+        key_hash=ApiToken.hash_secret(secret),
+        created_by=actor if isinstance(actor, User) else None,
         expires_at=expires_at,
     )
-    record(action=AuditAction.PERMISSION_CHANGE, actor=actor, obj=token,
-           changes={"token": [None, {"unit": unit.code, "permissions": token.permissions}]})
+    record(
+        action=AuditAction.PERMISSION_CHANGE,
+        actor=actor,
+        obj=token,
+        changes={"token": [None, {"unit": unit.code, "permissions": token.permissions}]},
+    )
     return token, secret
 
 

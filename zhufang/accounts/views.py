@@ -41,7 +41,8 @@ def _visible_user(actor: User, pk: int) -> User:
 
 
 def _errors_to_form(form: forms.Form, exc: ValidationError) -> None:
-    for field, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+    errors_by_field = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    for field, errors in errors_by_field.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
 
@@ -90,8 +91,11 @@ def user_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
-            messages.success(request, _("Created %(user)s. Initial password (shown once): %(password)s")
-                             % {"user": user, "password": password})
+            messages.success(
+                request,
+                _("Created %(user)s. Initial password (shown once): %(password)s")
+                % {"user": user, "password": password},
+            )
             return redirect("accounts:users")
     return render(request, "accounts/user_form.html", {"form": form, "title": _("New user")})
 
@@ -100,9 +104,17 @@ def user_new(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request, Perm.USER_MANAGE)
     user = _visible_user(actor, pk)
-    form = UserForm(request.POST or None, actor=actor, initial={
-        "police_number": user.police_number, "name": user.name, "unit": user.unit_id, "title": user.title,
-        "phone": mask_phone(user.phone) if user.phone else ""})
+    form = UserForm(
+        request.POST or None,
+        actor=actor,
+        initial={
+            "police_number": user.police_number,
+            "name": user.name,
+            "unit": user.unit_id,
+            "title": user.title,
+            "phone": mask_phone(user.phone) if user.phone else "",
+        },
+    )
     form.fields["police_number"].disabled = True
     form.fields["phone"].help_text = _("Shown masked; type a new number to replace it.")
     if request.method == "POST" and form.is_valid():
@@ -117,8 +129,11 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Saved %(user)s") % {"user": user})
             return redirect("accounts:users")
-    return render(request, "accounts/user_form.html", {"form": form, "title": _("Edit %(user)s") % {"user": user},
-                                                        "subject": user, "personal_data": True})
+    return render(
+        request,
+        "accounts/user_form.html",
+        {"form": form, "title": _("Edit %(user)s") % {"user": user}, "subject": user, "personal_data": True},
+    )
 
 
 @login_required
@@ -127,8 +142,10 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request, Perm.USER_MANAGE)
     user = _visible_user(actor, pk)
     password = services.reset_password(actor=actor, user=user)
-    messages.success(request, _("New initial password for %(user)s (shown once): %(password)s")
-                     % {"user": user, "password": password})
+    messages.success(
+        request,
+        _("New initial password for %(user)s (shown once): %(password)s") % {"user": user, "password": password},
+    )
     return redirect("accounts:users")
 
 
@@ -155,34 +172,44 @@ def user_reveal(request: HttpRequest, pk: int) -> HttpResponse:
             value = reveal(actor=actor, obj=user, field="phone", reason=request.POST.get("reason", ""))
         except ValidationError as exc:
             error = "；".join(exc.messages)
-    return render(request, "accounts/reveal.html", {"subject": user, "value": value, "error": error,
-                                                    "personal_data": True})
+    return render(
+        request, "accounts/reveal.html", {"subject": user, "value": value, "error": error, "personal_data": True}
+    )
 
 
 # --- roles and grants ---------------------------------------------------------------------------
 
+
 @login_required
 def roles(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request, Perm.ROLE_MANAGE)
-    return render(request, "accounts/roles.html", {"roles": Role.objects.prefetch_related("custom_units"),
-                                                   "labels": PERMISSION_LABELS})
+    _actor(request, Perm.ROLE_MANAGE)
+    return render(
+        request,
+        "accounts/roles.html",
+        {"roles": Role.objects.prefetch_related("custom_units"), "labels": PERMISSION_LABELS},
+    )
 
 
 class RoleForm(forms.Form):
     code = forms.SlugField(label=gettext_lazy("Code"), max_length=40)
     name = forms.CharField(label=gettext_lazy("Name"), max_length=50)
     description = forms.CharField(label=gettext_lazy("Description"), max_length=200, required=False)
-    permissions = forms.MultipleChoiceField(label=gettext_lazy("Permissions"), required=False,
-                                            choices=[(k, v) for k, v in PERMISSION_LABELS.items()],
-                                            widget=forms.CheckboxSelectMultiple)
+    permissions = forms.MultipleChoiceField(
+        label=gettext_lazy("Permissions"),
+        required=False,
+        choices=[(k, v) for k, v in PERMISSION_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+    )
     data_scope = forms.ChoiceField(label=gettext_lazy("Data scope"), choices=DataScope.choices)
-    custom_units = forms.ModelMultipleChoiceField(label=gettext_lazy("Custom units"), queryset=OrgUnit.objects.none(),
-                                                  required=False)
+    custom_units = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Custom units"), queryset=OrgUnit.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["custom_units"].queryset = (  # type: ignore[attr-defined]
-            OrgUnit.objects.visible_to(actor).active().exclude(kind="grid").order_by("path"))
+            OrgUnit.objects.visible_to(actor).active().exclude(kind="grid").order_by("path")
+        )
         _styled(self)
 
 
@@ -194,18 +221,30 @@ def role_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         raise Http404
     initial = {}
     if role is not None:
-        initial = {"code": role.code, "name": role.name, "description": role.description,
-                   "permissions": role.permissions, "data_scope": role.data_scope,
-                   "custom_units": list(role.custom_units.all())}
+        initial = {
+            "code": role.code,
+            "name": role.name,
+            "description": role.description,
+            "permissions": role.permissions,
+            "data_scope": role.data_scope,
+            "custom_units": list(role.custom_units.all()),
+        }
     form = RoleForm(request.POST or None, actor=actor, initial=initial)
     if role is not None and role.is_builtin:
         form.fields["code"].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.save_role(actor=actor, role=role, code=data["code"], name=data["name"],
-                               description=data["description"], permissions=list(data["permissions"]),
-                               data_scope=data["data_scope"], custom_units=list(data["custom_units"]))
+            services.save_role(
+                actor=actor,
+                role=role,
+                code=data["code"],
+                name=data["name"],
+                description=data["description"],
+                permissions=list(data["permissions"]),
+                data_scope=data["data_scope"],
+                custom_units=list(data["custom_units"]),
+            )
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
@@ -220,7 +259,7 @@ def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
     user = _visible_user(actor, pk)
     error = ""
     if request.method == "POST":
-        role = Role.objects.filter(pk=request.POST.get("role")).first()
+        role = Role.objects.filter(pk=request.POST.get("role") or 0).first()
         if role is None:
             raise Http404
         try:
@@ -233,9 +272,17 @@ def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect("accounts:user_roles", pk=user.pk)
     held = list(user.roles.all())
-    return render(request, "accounts/user_roles.html", {
-        "subject": user, "held": held, "available": Role.objects.exclude(pk__in=[r.pk for r in held]),
-        "error": error, "scope": effective_scope(actor)})
+    return render(
+        request,
+        "accounts/user_roles.html",
+        {
+            "subject": user,
+            "held": held,
+            "available": Role.objects.exclude(pk__in=[r.pk for r in held]),
+            "error": error,
+            "scope": effective_scope(actor),
+        },
+    )
 
 
 @login_required
@@ -246,21 +293,29 @@ def grantees(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     if q:
         rows = rows.filter(name__contains=q) | rows.filter(police_number__startswith=q)
-    return render(request, "accounts/grantees.html", {"page": Paginator(rows, 50).get_page(request.GET.get("page")),
-                                                      "q": q})
+    return render(
+        request, "accounts/grantees.html", {"page": Paginator(rows, 50).get_page(request.GET.get("page")), "q": q}
+    )
 
 
 # --- integration tokens ---------------------------------------------------------------------------
+
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Integration name"), max_length=80)
     unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=OrgUnit.objects.none())
     permissions = forms.MultipleChoiceField(
-        label=gettext_lazy("Permissions"), widget=forms.CheckboxSelectMultiple,
-        choices=[(k, v) for k, v in PERMISSION_LABELS.items()
-                 if k in {Perm.ORG_VIEW, Perm.PERSONAL_DATA_VIEW, Perm.DATA_EXPORT}])
-    expires_at = forms.DateTimeField(label=gettext_lazy("Expires at"), required=False,
-                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+        label=gettext_lazy("Permissions"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=[
+            (k, v)
+            for k, v in PERMISSION_LABELS.items()
+            if k in {Perm.ORG_VIEW, Perm.PERSONAL_DATA_VIEW, Perm.DATA_EXPORT}
+        ],
+    )
+    expires_at = forms.DateTimeField(
+        label=gettext_lazy("Expires at"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
     def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -284,8 +339,10 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _errors_to_form(form, exc)
         else:
-            messages.success(request, _("Token %(name)s created. Secret (shown once): %(secret)s")
-                             % {"name": token.name, "secret": secret})
+            messages.success(
+                request,
+                _("Token %(name)s created. Secret (shown once): %(secret)s") % {"name": token.name, "secret": secret},
+            )
             return redirect("accounts:tokens")
     scope = effective_scope(actor)
     rows = [t for t in ApiToken.objects.select_related("unit") if scope.contains_unit(t.unit)]

@@ -35,16 +35,35 @@ class AuditEntryOut(Schema):
 
 
 @router.get("/entries", response=list[AuditEntryOut])
-def entries(request: HttpRequest, action: str | None = None, actor: str | None = None, object_type: str | None = None,
-            object_id: str | None = None, since: dt.datetime | None = None, until: dt.datetime | None = None,
-            ip: str | None = None, limit: int = 100, before_id: int | None = None) -> Any:
+def entries(
+    request: HttpRequest,
+    action: str | None = None,
+    actor: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    ip: str | None = None,
+    limit: int = 100,
+    before_id: int | None = None,
+) -> Any:
     principal = principal_of(request)
     if not principal.has_permission(Perm.AUDIT_READ):
         raise HttpError(403, "permission audit.read required")
-    rows = filter_entries(action=action, actor=actor, object_type=object_type, object_id=object_id, since=since,
-                          until=until, ip=ip, before_id=before_id)[: min(limit, 1000)]
-    return [{**{f: getattr(r, f) for f in AuditEntryOut.model_fields if f != "sealed"}, "sealed": r.seal is not None}
-            for r in rows]
+    rows = filter_entries(
+        action=action,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+        ip=ip,
+        before_id=before_id,
+    )[: min(limit, 1000)]
+    return [
+        {**{f: getattr(r, f) for f in AuditEntryOut.model_fields if f != "sealed"}, "sealed": r.seal is not None}
+        for r in rows
+    ]
 
 
 @router.post("/verify", response=dict[str, Any])
@@ -53,7 +72,16 @@ def verify(request: HttpRequest) -> Any:
     if not principal.has_permission(Perm.AUDIT_VERIFY):
         raise HttpError(403, "permission audit.verify required")
     report = verify_chain()
-    record(action=AuditAction.VERIFY, actor=principal, object_type="audit.auditentry",
-           changes={"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id})
-    return {"ok": report.ok, "checked": report.checked, "unsealed_tail": report.unsealed_tail,
-            "first_bad_id": report.first_bad_id, "problems": report.problems}
+    record(
+        action=AuditAction.VERIFY,
+        actor=principal,
+        object_type="audit.auditentry",
+        changes={"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id},
+    )
+    return {
+        "ok": report.ok,
+        "checked": report.checked,
+        "unsealed_tail": report.unsealed_tail,
+        "first_bad_id": report.first_bad_id,
+        "problems": report.problems,
+    }

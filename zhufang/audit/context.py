@@ -17,7 +17,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "zhufang_request_context", default=RequestContext()  # noqa: B039 - immutable dataclass
+    "zhufang_request_context",
+    default=RequestContext(),  # noqa: B039 - immutable dataclass
 )
 
 

@@ -35,7 +35,11 @@ class AuditEntry(models.Model):
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         db_constraint=False,
     )
     actor_label = models.CharField(max_length=80, blank=True)
@@ -80,8 +84,14 @@ class AuditCheckpoint(models.Model):
     class Meta:
         ordering = ["-upto_id"]
 
+    def __str__(self) -> str:
+        return f"checkpoint ≤ #{self.upto_id} ({self.purged_count} purged)"
+
 
 class PurgePermit(models.Model):
     """Present only inside the retention purge's own transaction; the DELETE trigger requires it."""
 
     created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"purge permit {self.pk}"

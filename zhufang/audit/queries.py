@@ -10,9 +10,15 @@ from zhufang.audit.models import AuditEntry
 
 
 def filter_entries(
-    *, action: str | None = None, actor: str | None = None, object_type: str | None = None,
-    object_id: str | None = None, since: dt.datetime | dt.date | None = None,
-    until: dt.datetime | dt.date | None = None, ip: str | None = None, before_id: int | None = None,
+    *,
+    action: str | None = None,
+    actor: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: dt.datetime | dt.date | None = None,
+    until: dt.datetime | dt.date | None = None,
+    ip: str | None = None,
+    before_id: int | None = None,
 ) -> QuerySet[AuditEntry]:
     rows = AuditEntry.objects.all().order_by("-id")
     if action:

@@ -31,8 +31,20 @@ from zhufang.privacy.keyring import get_keyring
 GENESIS = "0" * 64
 SEAL_BATCH = 5000
 _CONTENT_FIELDS = (
-    "id", "at", "actor_id", "actor_label", "actor_unit_id", "ip", "request_id", "action",
-    "object_type", "object_id", "object_label", "changes", "reason", "instruction_item_id",
+    "id",
+    "at",
+    "actor_id",
+    "actor_label",
+    "actor_unit_id",
+    "ip",
+    "request_id",
+    "action",
+    "object_type",
+    "object_id",
+    "object_label",
+    "changes",
+    "reason",
+    "instruction_item_id",
 )
 
 
@@ -143,16 +155,21 @@ def verify_chain() -> VerificationReport:
         seal = row.pop("seal")
         if seal is None:
             if row["id"] < head_id:
-                report.fail(row["id"], _("Entry #%(id)s is unsealed inside the sealed chain (inserted later?)")
-                            % {"id": row["id"]})
+                report.fail(
+                    row["id"],
+                    _("Entry #%(id)s is unsealed inside the sealed chain (inserted later?)") % {"id": row["id"]},
+                )
             else:
                 report.unsealed_tail += 1
             continue
         expected = compute_seal(previous, row)
         report.checked += 1
         if not hmac.compare_digest(expected, seal):
-            report.fail(row["id"], _("Entry #%(id)s does not match its seal: changed, or an entry before it "
-                                     "was deleted") % {"id": row["id"]})
+            report.fail(
+                row["id"],
+                _("Entry #%(id)s does not match its seal: changed, or an entry before it was deleted")
+                % {"id": row["id"]},
+            )
             previous = seal  # continue from the stored seal to find further breaks
         else:
             previous = expected
@@ -188,7 +205,10 @@ def purge_expired(*, now: dt.datetime | None = None, retention_days: int | None 
         total = count + (previous_checkpoint.purged_count if previous_checkpoint else 0)
         signature = _sign_checkpoint(upto_id, str(boundary["seal"]), total, cutoff)
         AuditCheckpoint.objects.create(
-            upto_id=upto_id, upto_seal=str(boundary["seal"]), purged_count=total, purged_before=cutoff,
+            upto_id=upto_id,
+            upto_seal=str(boundary["seal"]),
+            purged_count=total,
+            purged_before=cutoff,
             signature=signature,
         )
     return count

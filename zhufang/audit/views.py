@@ -36,20 +36,33 @@ def entries(request: HttpRequest) -> HttpResponse:
     get = request.GET
     since, until = parse_date(get.get("since", "") or ""), parse_date(get.get("until", "") or "")
     before_id = int(get["before"]) if get.get("before", "").isdigit() else None
-    rows = list(filter_entries(
-        action=get.get("action") or None, actor=get.get("actor", "").strip() or None,
-        object_type=get.get("object_type") or None, object_id=get.get("object_id") or None,
-        since=since, until=until + dt.timedelta(days=1) if until else None, ip=get.get("ip") or None,
-        before_id=before_id,
-    )[:PAGE])
+    rows = list(
+        filter_entries(
+            action=get.get("action") or None,
+            actor=get.get("actor", "").strip() or None,
+            object_type=get.get("object_type") or None,
+            object_id=get.get("object_id") or None,
+            since=since,
+            until=until + dt.timedelta(days=1) if until else None,
+            ip=get.get("ip") or None,
+            before_id=before_id,
+        )[:PAGE]
+    )
     for row in rows:
         row.changes_text = json.dumps(row.changes, ensure_ascii=False, indent=1) if row.changes else ""  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("before", None)
-    return render(request, "audit/entries.html", {
-        "rows": rows, "actions": AuditAction.choices, "f": get, "query": query.urlencode(),
-        "next_before": rows[-1].pk if len(rows) == PAGE else None,
-    })
+    return render(
+        request,
+        "audit/entries.html",
+        {
+            "rows": rows,
+            "actions": AuditAction.choices,
+            "f": get,
+            "query": query.urlencode(),
+            "next_before": rows[-1].pk if len(rows) == PAGE else None,
+        },
+    )
 
 
 @login_required
@@ -58,6 +71,10 @@ def verify(request: HttpRequest) -> HttpResponse:
     user = _auditor(request, Perm.AUDIT_VERIFY)
     seal_pending()
     report = verify_chain()
-    record(action=AuditAction.VERIFY, actor=user, object_type="audit.auditentry",
-           changes={"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id})
+    record(
+        action=AuditAction.VERIFY,
+        actor=user,
+        object_type="audit.auditentry",
+        changes={"ok": report.ok, "checked": report.checked, "first_bad_id": report.first_bad_id},
+    )
     return render(request, "audit/verify.html", {"report": report})

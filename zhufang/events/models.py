@@ -17,8 +17,7 @@ class DomainEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    owner_unit = models.ForeignKey("org.OrgUnit", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    owner_unit = models.ForeignKey("org.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)

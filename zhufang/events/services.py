@@ -12,7 +12,11 @@ from zhufang.events.models import DomainEvent
 
 
 def record_event(
-    *, kind: str, obj: models.Model, actor: Any = None, owner_unit_id: int | None = None,
+    *,
+    kind: str,
+    obj: models.Model,
+    actor: Any = None,
+    owner_unit_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> DomainEvent:
     return DomainEvent.objects.create(

@@ -35,8 +35,9 @@ class JobRun(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "slot"], name="job_once_per_slot",
-                                    condition=models.Q(slot__isnull=False)),
+            models.UniqueConstraint(
+                fields=["name", "slot"], name="job_once_per_slot", condition=models.Q(slot__isnull=False)
+            ),
         ]
         indexes = [models.Index(fields=["status", "not_before"], name="job_ready")]
 

@@ -117,8 +117,8 @@ def build_demo(*, size: str = "small", seed: int = 2026) -> DemoResult:
     bureau = OrgUnit.objects.get(code=bureau_code)
     _ensure_demo_users(bureau, roles, seed)
     tree = OrgUnit.objects.subtree(bureau).active()
-    result.counts = {kind: tree.filter(kind=kind).count()
-                     for kind in (OrgKind.STATION, OrgKind.DISTRICT, OrgKind.GRID, OrgKind.TOWNSHIP, OrgKind.DEPARTMENT)}
+    kinds = (OrgKind.STATION, OrgKind.DISTRICT, OrgKind.GRID, OrgKind.TOWNSHIP, OrgKind.DEPARTMENT)
+    result.counts = {kind: tree.filter(kind=kind).count() for kind in kinds}
     result.counts["users"] = User.objects.filter(unit__in=tree.values("pk")).count()
     units = {u.pk: u for u in OrgUnit.objects.filter(users__police_number__in=[n for _, n, _, _ in DEMO_LOGINS])}
     by_number = {u.police_number: u for u in User.objects.filter(police_number__in=[n for _, n, _, _ in DEMO_LOGINS])}

@@ -98,7 +98,8 @@ def import_geojson(*, actor: Any, text: str, source_name: str, dry_run: bool = T
         report.created = report.updated = report.moved = report.unchanged = 0
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         detail = "；".join(f"{key}: {' '.join(msgs)}" for key, msgs in messages.items())
-        report.issues.append(Issue("error", "rejected", None, None, f"{source_name}: 导入被拒绝，未写入任何数据（{detail}）"))
+        report.issues.append(Issue("error", "rejected", None, None,
+                                   f"{source_name}: 导入被拒绝，未写入任何数据（{detail}）"))
         _count_changes(report, units)
         return report
     report.applied = True

@@ -7,6 +7,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from zhufang.accounts.scope_spec import ScopedQuerySet, ScopeSpec
+
 
 class OrgKind(models.TextChoices):
     """Kinds of organisation unit. Police kinds nest bureau → station → district → grid."""
@@ -125,6 +127,9 @@ class ParentLink(models.Model):
     class Meta:
         ordering = ["unit", "valid_from"]
 
+    def __str__(self) -> str:
+        return f"{self.unit_id} → {self.parent_id} [{self.valid_from} – {self.valid_to or ''}]"
+
 
 class StationMerger(models.Model):
     """派出所合并: stations merged into one with an effective date (seed 004: four city stations)."""
@@ -142,5 +147,11 @@ class StationMerger(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ScopedQuerySet.as_manager()
+    scope_spec = ScopeSpec(unit_field="target")
+
     class Meta:
         ordering = ["-effective_date"]
+
+    def __str__(self) -> str:
+        return f"merger into {self.target_id} on {self.effective_date}"

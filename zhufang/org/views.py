@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import numpy as np
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,6 +39,10 @@ def _principal(request: HttpRequest, perm: str) -> User:
 
 
 def _visible_unit(user: User, pk: Any) -> OrgUnit:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
     unit = get_visible_or_none(user, OrgUnit.objects.select_related("parent"), pk=pk)
     if unit is None:
         raise Http404
@@ -65,7 +68,8 @@ def tree(request: HttpRequest) -> HttpResponse:
     for district in districts:
         by_station.setdefault(district.parent_id, []).append(district)
     grid_counts = _grid_counts(user)
-    outside = list(visible.filter(kind__in=[OrgKind.TOWNSHIP, OrgKind.DEPARTMENT, OrgKind.CENTRE]).order_by("kind", "code"))
+    outside_kinds = [OrgKind.TOWNSHIP, OrgKind.DEPARTMENT, OrgKind.CENTRE]
+    outside = list(visible.filter(kind__in=outside_kinds).order_by("kind", "code"))
     children = list(visible.filter(parent=current).order_by("code"))
     context = {
         "root": root, "current": current, "stations": [(s, by_station.get(s.pk, [])) for s in stations],
@@ -130,8 +134,8 @@ class UnitForm(forms.Form):
     parent = forms.ModelChoiceField(label=gettext_lazy("Parent unit"), queryset=OrgUnit.objects.none(), required=False)
     head_name = forms.CharField(label=gettext_lazy("Head"), max_length=50, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False)
-    polygon = forms.CharField(label=gettext_lazy("Polygon (GeoJSON geometry)"), widget=forms.Textarea(attrs={"rows": 4}),
-                              required=False)
+    polygon = forms.CharField(label=gettext_lazy("Polygon (GeoJSON geometry)"),
+                              widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -219,7 +223,7 @@ def mergers(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Merger recorded: %(status)s") % {"status": merger.get_status_display()})
             return redirect("org:mergers")
-    history = StationMerger.objects.select_related("target").prefetch_related("sources")[:50]
+    history = StationMerger.objects.visible_to(user).select_related("target").prefetch_related("sources")[:50]
     return render(request, "org/mergers.html", {"form": form, "history": history})
 
 

@@ -28,9 +28,7 @@ class DecryptionError(ValueError):
     """A token is malformed, was tampered with, belongs to another context or an unknown key."""
 
 
-def encrypt(
-    plaintext: str, *, context: str, key_id: str | None = None, keyring: Keyring | None = None
-) -> str:
+def encrypt(plaintext: str, *, context: str, key_id: str | None = None, keyring: Keyring | None = None) -> str:
     """Encrypt ``plaintext`` for the column named by ``context`` with the active (or given) key."""
     if not isinstance(plaintext, str):
         raise TypeError(f"encrypt() takes a str, not {type(plaintext).__name__}")

@@ -18,7 +18,12 @@ MIN_REASON_LENGTH = 4
 
 
 def reveal(
-    *, actor: Any, obj: models.Model, field: str, reason: str, instruction_item_id: int | None = None,
+    *,
+    actor: Any,
+    obj: models.Model,
+    field: str,
+    reason: str,
+    instruction_item_id: int | None = None,
 ) -> str | None:
     """Return the plaintext of ``obj.field`` and audit who saw it, why, and for which instruction."""
     if not actor.has_permission(Perm.PERSONAL_DATA_REVEAL):
@@ -30,9 +35,16 @@ def reveal(
         raise PermissionDenied(_("This record is outside your data scope"))
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
-        raise ValidationError({"reason": _("State the reason for viewing (at least %(n)d characters)")
-                                         % {"n": MIN_REASON_LENGTH}})
-    record(action=AuditAction.REVEAL, actor=actor, obj=obj, changes={"field": field}, reason=reason,
-           instruction_item_id=instruction_item_id)
+        raise ValidationError(
+            {"reason": _("State the reason for viewing (at least %(n)d characters)") % {"n": MIN_REASON_LENGTH}}
+        )
+    record(
+        action=AuditAction.REVEAL,
+        actor=actor,
+        obj=obj,
+        changes={"field": field},
+        reason=reason,
+        instruction_item_id=instruction_item_id,
+    )
     value = getattr(obj, field)
     return None if value is None else str(value)

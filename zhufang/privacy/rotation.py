@@ -33,9 +33,7 @@ def rotate_data_key(*, batch_size: int = 1000, new_key_id: str | None = None) ->
     return counts
 
 
-def rotate_model_field(
-    model: type[models.Model], field_name: str, active_key_id: str, batch_size: int = 1000
-) -> int:
+def rotate_model_field(model: type[models.Model], field_name: str, active_key_id: str, batch_size: int = 1000) -> int:
     """Re-encrypt one column's tokens not made with ``active_key_id``; return rows changed.
 
     Raw tokens are read through a plain ``TextField`` expression (no decryption on load) and
@@ -64,9 +62,7 @@ def rotate_model_field(
             rows = list(chunk.select_for_update().values_list("pk", "_raw_token")[:batch_size])
             if not rows:
                 return changed
-            whens = [
-                When(pk=pk, then=Value(_reencrypt(token, field, pk, active_key_id))) for pk, token in rows
-            ]
+            whens = [When(pk=pk, then=Value(_reencrypt(token, field, pk, active_key_id))) for pk, token in rows]
             manager.filter(pk__in=[pk for pk, _ in rows]).update(
                 **{field.attname: Case(*whens, output_field=models.TextField())}
             )

@@ -44,12 +44,19 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(label=_("Current password"), widget=forms.PasswordInput(attrs={"class": "form-control"}))
-    new_password = forms.CharField(label=_("New password"), widget=forms.PasswordInput(attrs={"class": "form-control"}),
-                                   help_text=_("At least 10 characters; at least three of: upper-case letters, "
-                                               "lower-case letters, digits, symbols."))
-    new_password2 = forms.CharField(label=_("New password again"),
-                                    widget=forms.PasswordInput(attrs={"class": "form-control"}))
+    old_password = forms.CharField(
+        label=_("Current password"), widget=forms.PasswordInput(attrs={"class": "form-control"})
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(attrs={"class": "form-control"}),
+        help_text=_(
+            "At least 10 characters; at least three of: upper-case letters, lower-case letters, digits, symbols."
+        ),
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"), widget=forms.PasswordInput(attrs={"class": "form-control"})
+    )
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
@@ -65,8 +72,11 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            change_own_password(user=user, old_password=form.cleaned_data["old_password"],
-                                new_password=form.cleaned_data["new_password"])
+            change_own_password(
+                user=user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 for message in messages:

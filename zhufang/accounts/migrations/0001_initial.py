@@ -7,80 +7,97 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('police_number', models.CharField(max_length=20, unique=True, verbose_name='police number')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('title', models.CharField(blank=True, max_length=50, verbose_name='post')),
-                ('phone', zhufang.privacy.fields.EncryptedTextField(blank=True, context='user.phone', null=True, verbose_name='phone')),
-                ('phone_index', zhufang.privacy.fields.BlindIndexField(blank=True, default='')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('must_change_password', models.BooleanField(default=True)),
-                ('password_changed_at', models.DateTimeField(blank=True, null=True)),
-                ('failed_login_count', models.PositiveSmallIntegerField(default=0)),
-                ('locked_until', models.DateTimeField(blank=True, null=True)),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                ("police_number", models.CharField(max_length=20, unique=True, verbose_name="police number")),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("title", models.CharField(blank=True, max_length=50, verbose_name="post")),
+                (
+                    "phone",
+                    zhufang.privacy.fields.EncryptedTextField(
+                        blank=True, context="user.phone", null=True, verbose_name="phone"
+                    ),
+                ),
+                ("phone_index", zhufang.privacy.fields.BlindIndexField(blank=True, default="")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("must_change_password", models.BooleanField(default=True)),
+                ("password_changed_at", models.DateTimeField(blank=True, null=True)),
+                ("failed_login_count", models.PositiveSmallIntegerField(default=0)),
+                ("locked_until", models.DateTimeField(blank=True, null=True)),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'user',
-                'verbose_name_plural': 'users',
-                'ordering': ['police_number'],
+                "verbose_name": "user",
+                "verbose_name_plural": "users",
+                "ordering": ["police_number"],
             },
             managers=[
-                ('objects', zhufang.accounts.models.UserManager()),
+                ("objects", zhufang.accounts.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('permissions', models.JSONField(default=list, verbose_name='permissions')),
-                ('key_prefix', models.CharField(editable=False, max_length=12)),
-                ('key_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='expires at')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("permissions", models.JSONField(default=list, verbose_name="permissions")),
+                ("key_prefix", models.CharField(editable=False, max_length=12)),
+                ("key_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(blank=True, null=True, verbose_name="expires at")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'API token',
-                'ordering': ['-created_at'],
+                "verbose_name": "API token",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('permissions', models.JSONField(blank=True, default=list, verbose_name='permissions')),
-                ('data_scope', models.CharField(choices=[('all', 'All data'), ('unit_and_below', 'Own unit and below'), ('unit', 'Own unit only'), ('self', 'Only own records'), ('custom', 'Custom units (and below)')], default='unit_and_below', max_length=20, verbose_name='data scope')),
-                ('is_builtin', models.BooleanField(default=False, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("description", models.CharField(blank=True, max_length=200, verbose_name="description")),
+                ("permissions", models.JSONField(blank=True, default=list, verbose_name="permissions")),
+                (
+                    "data_scope",
+                    models.CharField(
+                        choices=[
+                            ("all", "All data"),
+                            ("unit_and_below", "Own unit and below"),
+                            ("unit", "Own unit only"),
+                            ("self", "Only own records"),
+                            ("custom", "Custom units (and below)"),
+                        ],
+                        default="unit_and_below",
+                        max_length=20,
+                        verbose_name="data scope",
+                    ),
+                ),
+                ("is_builtin", models.BooleanField(default=False, editable=False)),
             ],
             options={
-                'verbose_name': 'role',
-                'verbose_name_plural': 'roles',
-                'ordering': ['id'],
+                "verbose_name": "role",
+                "verbose_name_plural": "roles",
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='RoleGrant',
+            name="RoleGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('granted_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("granted_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
     ]

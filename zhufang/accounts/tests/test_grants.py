@@ -20,8 +20,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 def station_security_admin(demo: Demo) -> User:
     """A security administrator whose own scope is one station."""
     bureau_admin = demo.user("security_admin")
-    role = services.save_role(actor=bureau_admin, code="station_security", name="所安全管理员",
-                              permissions=["role.manage", "org.view"], data_scope="unit_and_below")
+    role = services.save_role(
+        actor=bureau_admin,
+        code="station_security",
+        name="所安全管理员",
+        permissions=["role.manage", "org.view"],
+        data_scope="unit_and_below",
+    )
     user = User.objects.create(police_number="300001", name="所安全员", unit=demo.stations[0])
     services.grant_role(actor=bureau_admin, user=user, role=role)
     return User.objects.get(pk=user.pk)
@@ -45,19 +50,27 @@ def test_granter_cannot_widen_beyond_own_scope(demo: Demo, station_security_admi
     other_station_user = User.objects.filter(unit__path__startswith=demo.stations[1].path).first()
     assert other_station_user is not None
     with pytest.raises(ValidationError, match="outside your data scope"):
-        services.grant_role(actor=station_security_admin, user=other_station_user,
-                            role=Role.objects.get(code="grid_worker"))
+        services.grant_role(
+            actor=station_security_admin, user=other_station_user, role=Role.objects.get(code="grid_worker")
+        )
     # within the station it works
     services.grant_role(actor=station_security_admin, user=officer, role=Role.objects.get(code="grid_worker"))
 
 
 def test_granter_cannot_define_custom_scope_outside_own(demo: Demo, station_security_admin: User) -> None:
     with pytest.raises(ValidationError, match="outside your data scope"):
-        services.save_role(actor=station_security_admin, code="sneaky", name="越权", permissions=["org.view"],
-                           data_scope="custom", custom_units=[demo.stations[1]])
+        services.save_role(
+            actor=station_security_admin,
+            code="sneaky",
+            name="越权",
+            permissions=["org.view"],
+            data_scope="custom",
+            custom_units=[demo.stations[1]],
+        )
     with pytest.raises(ValidationError, match="wider than your own"):
-        services.save_role(actor=station_security_admin, code="sneaky2", name="越权2", permissions=["org.view"],
-                           data_scope="all")
+        services.save_role(
+            actor=station_security_admin, code="sneaky2", name="越权2", permissions=["org.view"], data_scope="all"
+        )
     assert not Role.objects.filter(code__startswith="sneaky").exists()
 
 
@@ -72,19 +85,24 @@ def test_three_administrators_stay_separate(demo: Demo) -> None:
     with pytest.raises(ValidationError, match="Separation of duties"):
         services.grant_role(actor=admin, user=demo.user("system_admin"), role=Role.objects.get(code="audit_admin"))
     with pytest.raises(ValidationError, match="Separation of duties"):
-        services.save_role(actor=admin, code="superuser", name="超级管理员",
-                           permissions=["user.manage", "role.manage"], data_scope="all")
+        services.save_role(
+            actor=admin,
+            code="superuser",
+            name="超级管理员",
+            permissions=["user.manage", "role.manage"],
+            data_scope="all",
+        )
     with pytest.raises(ValidationError, match="Separation of duties"):
         services.grant_role(actor=admin, user=demo.user("audit_admin"), role=Role.objects.get(code="centre_operator"))
 
 
 def test_system_admin_cannot_grant_and_security_admin_cannot_create_users(demo: Demo) -> None:
     with pytest.raises(PermissionDenied):
-        services.grant_role(actor=demo.user("system_admin"), user=demo.user("grid_worker"),
-                            role=Role.objects.get(code="leader"))
+        services.grant_role(
+            actor=demo.user("system_admin"), user=demo.user("grid_worker"), role=Role.objects.get(code="leader")
+        )
     with pytest.raises(PermissionDenied):
-        services.create_user(actor=demo.user("security_admin"), police_number="999999", name="x",
-                             unit=demo.stations[0])
+        services.create_user(actor=demo.user("security_admin"), police_number="999999", name="x", unit=demo.stations[0])
     with pytest.raises(PermissionDenied):
         services.create_user(actor=demo.user("audit_admin"), police_number="999998", name="x", unit=demo.stations[0])
 
@@ -93,8 +111,14 @@ def test_several_roles_see_the_union_of_scopes(demo: Demo) -> None:
     admin = demo.user("security_admin")
     officer = demo.user("community_officer")
     second_station = demo.stations[1]
-    role = services.save_role(actor=admin, code="helper_other_station", name="协查", permissions=["org.view"],
-                              data_scope="custom", custom_units=[second_station])
+    role = services.save_role(
+        actor=admin,
+        code="helper_other_station",
+        name="协查",
+        permissions=["org.view"],
+        data_scope="custom",
+        custom_units=[second_station],
+    )
     before = set(OrgUnit.objects.visible_to(officer).values_list("pk", flat=True))
     services.grant_role(actor=admin, user=officer, role=role)
     officer = User.objects.get(pk=officer.pk)
@@ -108,8 +132,9 @@ def test_several_roles_see_the_union_of_scopes(demo: Demo) -> None:
 
 def test_api_token_is_bound_to_its_unit_and_permissions(demo: Demo) -> None:
     admin = demo.user("system_admin")
-    token, secret = services.create_api_token(actor=admin, name="110 接处警导出", unit=demo.stations[1],
-                                              permissions=["org.view"])
+    token, secret = services.create_api_token(
+        actor=admin, name="110 接处警导出", unit=demo.stations[1], permissions=["org.view"]
+    )
     from django.test import Client
 
     client = Client()

@@ -57,19 +57,20 @@ def test_unknown_police_number_gets_the_same_answer(demo: Demo) -> None:
 
 def test_new_user_must_change_initial_password(demo: Demo) -> None:
     admin = demo.user("system_admin")
-    user, initial = services.create_user(actor=admin, police_number="400001", name="新民警",
-                                         unit=demo.districts[0], phone="138 1234 5678")
+    user, initial = services.create_user(
+        actor=admin, police_number="400001", name="新民警", unit=demo.districts[0], phone="138 1234 5678"
+    )
     client = Client()
     assert login(client, "400001", initial) == 302
     response = client.get("/org/")
     assert response.status_code == 302 and response["Location"].endswith("/accounts/password/")
     assert client.get("/api/v1/org/units").status_code in (401, 403)
-    response = client.post("/accounts/password/", {"old_password": initial, "new_password": "short",
-                                                   "new_password2": "short"})
+    response = client.post(
+        "/accounts/password/", {"old_password": initial, "new_password": "short", "new_password2": "short"}
+    )
     assert response.status_code == 200  # re-shown with errors
     new = "Qingshan#2026x"
-    response = client.post("/accounts/password/", {"old_password": initial, "new_password": new,
-                                                   "new_password2": new})
+    response = client.post("/accounts/password/", {"old_password": initial, "new_password": new, "new_password2": new})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     assert client.get("/org/").status_code == 403  # no role granted yet: the security admin's job
@@ -100,8 +101,9 @@ def test_phone_is_encrypted_at_rest_and_found_by_blind_index(demo: Demo) -> None
 
     from zhufang.privacy.blind_index import blind_index
 
-    user, _ = services.create_user(actor=demo.user("system_admin"), police_number="400002", name="甲",
-                                   unit=demo.districts[0], phone="13912345678")
+    user, _ = services.create_user(
+        actor=demo.user("system_admin"), police_number="400002", name="甲", unit=demo.districts[0], phone="13912345678"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT phone FROM accounts_user WHERE id = %s", [user.pk])
         stored = cursor.fetchone()[0]

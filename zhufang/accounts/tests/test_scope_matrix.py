@@ -122,9 +122,17 @@ def test_org_tree_page_names_only_visible_units(demo: Demo, role: str) -> None:
 
 @pytest.mark.parametrize(
     ("path", "permission"),
-    [("/accounts/users/", "user.manage"), ("/accounts/roles/", "role.manage"), ("/accounts/grants/", "role.manage"),
-     ("/accounts/tokens/", "token.manage"), ("/audit/", "audit.read"), ("/org/import/", "org.manage"),
-     ("/org/mergers/", "org.manage"), ("/api/v1/audit/entries", "audit.read"), ("/api/v1/accounts/roles", "role.manage")],
+    [
+        ("/accounts/users/", "user.manage"),
+        ("/accounts/roles/", "role.manage"),
+        ("/accounts/grants/", "role.manage"),
+        ("/accounts/tokens/", "token.manage"),
+        ("/audit/", "audit.read"),
+        ("/org/import/", "org.manage"),
+        ("/org/mergers/", "org.manage"),
+        ("/api/v1/audit/entries", "audit.read"),
+        ("/api/v1/accounts/roles", "role.manage"),
+    ],
 )
 @pytest.mark.parametrize("role", ROLES)
 def test_administrative_pages_need_their_permission(demo: Demo, role: str, path: str, permission: str) -> None:

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,52 +15,88 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('upto_id', models.BigIntegerField()),
-                ('upto_seal', models.CharField(max_length=64)),
-                ('purged_count', models.BigIntegerField()),
-                ('purged_before', models.DateTimeField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('signature', models.CharField(max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("upto_id", models.BigIntegerField()),
+                ("upto_seal", models.CharField(max_length=64)),
+                ("purged_count", models.BigIntegerField()),
+                ("purged_before", models.DateTimeField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("signature", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['-upto_id'],
+                "ordering": ["-upto_id"],
             },
         ),
         migrations.CreateModel(
-            name='PurgePermit',
+            name="PurgePermit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor_label', models.CharField(blank=True, max_length=80)),
-                ('actor_unit_id', models.BigIntegerField(blank=True, null=True)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('request_id', models.CharField(blank=True, max_length=36)),
-                ('action', models.CharField(choices=[('create', 'Create'), ('update', 'Update'), ('delete', 'Delete'), ('login_success', 'Login'), ('login_failure', 'Login failed'), ('logout', 'Logout'), ('reveal', 'Reveal personal data'), ('export', 'Export'), ('permission_change', 'Permission change'), ('password_change', 'Password change'), ('verify', 'Verify audit trail'), ('purge', 'Retention purge'), ('view', 'View')], db_index=True, max_length=24)),
-                ('object_type', models.CharField(blank=True, db_index=True, max_length=60)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('object_label', models.CharField(blank=True, max_length=200)),
-                ('changes', models.JSONField(blank=True, default=dict)),
-                ('reason', models.TextField(blank=True)),
-                ('instruction_item_id', models.BigIntegerField(blank=True, null=True)),
-                ('seal', models.CharField(blank=True, max_length=64, null=True)),
-                ('sealed_at', models.DateTimeField(blank=True, null=True)),
-                ('actor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ("actor_label", models.CharField(blank=True, max_length=80)),
+                ("actor_unit_id", models.BigIntegerField(blank=True, null=True)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("request_id", models.CharField(blank=True, max_length=36)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("create", "Create"),
+                            ("update", "Update"),
+                            ("delete", "Delete"),
+                            ("login_success", "Login"),
+                            ("login_failure", "Login failed"),
+                            ("logout", "Logout"),
+                            ("reveal", "Reveal personal data"),
+                            ("export", "Export"),
+                            ("permission_change", "Permission change"),
+                            ("password_change", "Password change"),
+                            ("verify", "Verify audit trail"),
+                            ("purge", "Retention purge"),
+                            ("view", "View"),
+                        ],
+                        db_index=True,
+                        max_length=24,
+                    ),
+                ),
+                ("object_type", models.CharField(blank=True, db_index=True, max_length=60)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("object_label", models.CharField(blank=True, max_length=200)),
+                ("changes", models.JSONField(blank=True, default=dict)),
+                ("reason", models.TextField(blank=True)),
+                ("instruction_item_id", models.BigIntegerField(blank=True, null=True)),
+                ("seal", models.CharField(blank=True, max_length=64, null=True)),
+                ("sealed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['action', 'ip', 'at'], name='audit_action_ip_at'), models.Index(fields=['object_type', 'object_id'], name='audit_object'), models.Index(fields=['actor', 'at'], name='audit_actor_at'), models.Index(condition=models.Q(('seal__isnull', True)), fields=['seal'], name='audit_unsealed')],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["action", "ip", "at"], name="audit_action_ip_at"),
+                    models.Index(fields=["object_type", "object_id"], name="audit_object"),
+                    models.Index(fields=["actor", "at"], name="audit_actor_at"),
+                    models.Index(condition=models.Q(("seal__isnull", True)), fields=["seal"], name="audit_unsealed"),
+                ],
             },
         ),
     ]

@@ -5,8 +5,19 @@ row exists inside the retention purge's own transaction."""
 from django.db import migrations
 
 CONTENT_COLUMNS = (
-    "at", "actor_id", "actor_label", "actor_unit_id", "ip", "request_id", "action", "object_type",
-    "object_id", "object_label", "changes", "reason", "instruction_item_id",
+    "at",
+    "actor_id",
+    "actor_label",
+    "actor_unit_id",
+    "ip",
+    "request_id",
+    "action",
+    "object_type",
+    "object_id",
+    "object_label",
+    "changes",
+    "reason",
+    "instruction_item_id",
 )
 TABLE = "audit_auditentry"
 MESSAGE = "audit trail is append-only"

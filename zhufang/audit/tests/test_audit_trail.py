@@ -41,8 +41,9 @@ def restore_append_only_triggers() -> None:
 def test_every_service_write_leaves_an_audit_row(demo: Demo) -> None:
     admin = demo.user("system_admin")
     before = AuditEntry.objects.count()
-    unit = org_services.create_unit(actor=admin, kind="district", code="X-001", name="测试警务区",
-                                    parent=demo.stations[0])
+    unit = org_services.create_unit(
+        actor=admin, kind="district", code="X-001", name="测试警务区", parent=demo.stations[0]
+    )
     org_services.update_unit(actor=admin, unit=unit, name="测试警务区（改）", head_name="李四")
     user, _ = account_services.create_user(actor=admin, police_number="500001", name="张三", unit=unit)
     account_services.update_user(actor=admin, user=user, title="社区民警")
@@ -56,16 +57,22 @@ def test_every_service_write_leaves_an_audit_row(demo: Demo) -> None:
 def test_request_address_is_recorded(demo: Demo) -> None:
     client = Client(REMOTE_ADDR="10.20.30.40")
     client.force_login(demo.user("system_admin"))
-    response = client.post("/org/units/new/", {"kind": "district", "code": "X-IP", "name": "地址测试",
-                                               "parent": demo.stations[0].pk})
+    response = client.post(
+        "/org/units/new/", {"kind": "district", "code": "X-IP", "name": "地址测试", "parent": demo.stations[0].pk}
+    )
     assert response.status_code == 302
     row = AuditEntry.objects.get(object_type="org.orgunit", action="create", object_label__contains="X-IP")
     assert row.ip == "10.20.30.40" and len(row.request_id) == 32
 
 
 def test_bulk_record_and_chain_verifies(demo: Demo) -> None:
-    record_many([AuditDraft(action=AuditAction.EXPORT, object_type="test", object_id=str(i), reason="批量")
-                 for i in range(500)], actor=demo.user("centre_operator"))
+    record_many(
+        [
+            AuditDraft(action=AuditAction.EXPORT, object_type="test", object_id=str(i), reason="批量")
+            for i in range(500)
+        ],
+        actor=demo.user("centre_operator"),
+    )
     sealed = seal_pending()
     assert sealed >= 500
     assert not AuditEntry.objects.filter(seal__isnull=True).exists()
@@ -166,8 +173,13 @@ def test_retention_cannot_be_shorter_than_six_months(demo: Demo) -> None:
 
 
 def test_audit_pages_browse_filter_and_verify(demo: Demo) -> None:
-    record(action=AuditAction.EXPORT, actor=demo.user("centre_operator"), object_type="registry.person",
-           object_id="7", reason="核查指令")
+    record(
+        action=AuditAction.EXPORT,
+        actor=demo.user("centre_operator"),
+        object_type="registry.person",
+        object_id="7",
+        reason="核查指令",
+    )
     client = demo.client_for("audit_admin")
     html = client.get("/audit/", {"action": "export"}).content.decode()
     assert "核查指令" in html and "registry.person" in html

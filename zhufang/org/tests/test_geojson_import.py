@@ -13,6 +13,7 @@ from shapely.geometry import box
 
 from zhufang.audit.models import AuditAction, AuditEntry
 from zhufang.conftest import Demo
+from zhufang.org.geometry.coords import area_m2
 from zhufang.org.geometry_import import ImportReport, import_geojson
 from zhufang.org.locating import locate_point
 from zhufang.org.models import OrgKind, OrgUnit
@@ -117,16 +118,18 @@ def test_overlap_above_tolerance_is_refused_naming_both_grids(demo: Demo) -> Non
 
 def test_overlap_below_tolerance_is_a_warning_and_the_import_goes_on(demo: Demo) -> None:
     a, b = neighbours()
-    shared = geom(a).intersection(geom(b))
-    sliver = geom(a).union(shared.buffer(0.00003).intersection(geom(b)))  # ~3 m into b along the edge
-    area_inside_b = sliver.intersection(geom(b)).area
-    assert area_inside_b > 0
-    report = run(demo, collection([feature(a, geometry=as_geojson(sliver))]), dry_run=False)
-    overlap = [i for i in report.issues if i.code == "overlap"]
-    if overlap and overlap[0].area_m2 <= 50:
-        assert overlap[0].level == "warning" and report.applied and report.updated == 1
-    else:  # the sliver came out above tolerance on this geometry: then it must be refused
-        assert not report.applied
+    on_edge = geom(a).intersection(geom(b)).interpolate(0.5, normalized=True)
+    bump = on_edge.buffer(2.5e-5).intersection(geom(b))  # a half-disc of ~2.5 m radius into b
+    assert 1 < area_m2(bump) < 50
+    report = run(demo, collection([feature(a, geometry=as_geojson(geom(a).union(bump)))]), dry_run=False)
+    (overlap,) = report.issues
+    assert (overlap.level, overlap.code, {overlap.unit_code, overlap.other_code}) == ("warning", "overlap",
+                                                                                      {a.code, b.code})
+    assert overlap.area_m2 == pytest.approx(area_m2(bump), rel=0.01)
+    assert report.applied and report.updated == 1
+    assert report.as_dict()["warnings"][0]["code"] == "overlap"
+    a.refresh_from_db()
+    assert geom(a).covers(bump)
 
 
 def test_malformed_json_names_the_file_and_writes_nothing(demo: Demo) -> None:

@@ -99,7 +99,8 @@ def test_duplicate_code_is_refused_on_code(demo: Demo) -> None:
     (OrgKind.STATION, "district"), (OrgKind.DISTRICT, None), (OrgKind.BUREAU, "bureau"),
 ])
 def test_wrong_parent_kind_is_refused_on_parent(demo: Demo, kind: str, parent_attr: str | None) -> None:
-    parent = {"station": demo.stations[0], "bureau": demo.bureau, "district": demo.districts[0], None: None}[parent_attr]
+    parents = {"station": demo.stations[0], "bureau": demo.bureau, "district": demo.districts[0], None: None}
+    parent = parents[parent_attr]
     _assert_refused(demo, "parent", kind=kind, parent=parent)
 
 

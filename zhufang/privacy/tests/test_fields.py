@@ -69,9 +69,7 @@ def test_deconstruct_round_trip(field: EncryptedTextField) -> None:
 def test_only_isnull_lookups(field: EncryptedTextField) -> None:
     assert field.get_lookup("isnull") is IsNull
     for lookup in ("exact", "iexact", "in", "contains", "startswith", "gt"):
-        with pytest.raises(
-            EncryptedLookupError, match=f"'{lookup}' lookups on encrypted field 'person.id_number'"
-        ):
+        with pytest.raises(EncryptedLookupError, match=f"'{lookup}' lookups on encrypted field 'person.id_number'"):
             field.get_lookup(lookup)
     assert field.get_transform("lower") is None
 

@@ -54,9 +54,7 @@ def test_id_check_digit(first17: str) -> None:
     assert first17 + id_check_digit(first17) in VALID_IDS
 
 
-@pytest.mark.parametrize(
-    "bad", ["1234567890123456", "1101051949123100A", "１１０１０５１９４９１２３１００２"]
-)
+@pytest.mark.parametrize("bad", ["1234567890123456", "1101051949123100A", "１１０１０５１９４９１２３１００２"])
 def test_id_check_digit_needs_17_ascii_digits(bad: str) -> None:
     with pytest.raises(ValueError):
         id_check_digit(bad)
@@ -120,9 +118,7 @@ def test_today_defaults_to_the_real_date() -> None:
 def test_upgrade_15_to_18() -> None:
     assert upgrade_15_to_18("110105491231002") == "11010519491231002X"
     assert upgrade_15_to_18("440524800101001") == "44052419800101001" + id_check_digit("44052419800101001")
-    assert (
-        check_id_number(upgrade_15_to_18("340524800101001"), today=TODAY).normalised == "34052419800101001X"
-    )
+    assert check_id_number(upgrade_15_to_18("340524800101001"), today=TODAY).normalised == "34052419800101001X"
     with pytest.raises(IdNumberError, match="旧版身份证号码应为15位数字"):
         upgrade_15_to_18("11010519491231002X")
     with pytest.raises(IdNumberError, match="身份证号码出生日期无效：19491331"):

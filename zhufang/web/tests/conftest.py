@@ -35,6 +35,4 @@ def compiled_messages() -> None:
         call_command("compilemessages", locale=locales, ignore_patterns=MESSAGE_IGNORE, verbosity=0)
     # Catalogues loaded by earlier tests in this session were read without the new .mo: drop Django's
     # translation caches the way override_settings(LOCALE_PATHS=...) does.
-    setting_changed.send(
-        sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False
-    )
+    setting_changed.send(sender=type(settings), setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=False)

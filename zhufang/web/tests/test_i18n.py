@@ -22,9 +22,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 PO_FILE = Path(settings.LOCALE_PATHS[0]) / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 # %(name)s, %(n)d … and positional %s, %d; "%%" is a literal percent sign.
-PLACEHOLDER = re.compile(
-    r"%(?:\((?P<name>[^)]+)\))?[#0 +-]*(?:\d+|\*)?(?:\.\d+)?(?P<conv>[diouxXeEfFgGcrsa%])"
-)
+PLACEHOLDER = re.compile(r"%(?:\((?P<name>[^)]+)\))?[#0 +-]*(?:\d+|\*)?(?:\.\d+)?(?P<conv>[diouxXeEfFgGcrsa%])")
 
 
 @dataclass
@@ -158,8 +156,11 @@ def test_catalogue_is_complete_and_reviewed(catalogue: list[Entry]) -> None:
     entries = [e for e in catalogue if e.msgid]
     assert len(entries) > 200
     fuzzy = [f"{PO_FILE.name}:{e.line} {e.msgid!r}" for e in entries if "fuzzy" in e.flags]
-    untranslated = [f"{PO_FILE.name}:{e.line} {e.msgid!r}" for e in entries
-                    if not e.msgstr or not all(s.strip() for s in e.msgstr.values())]
+    untranslated = [
+        f"{PO_FILE.name}:{e.line} {e.msgid!r}"
+        for e in entries
+        if not e.msgstr or not all(s.strip() for s in e.msgstr.values())
+    ]
     assert not fuzzy, "fuzzy entries are ignored at runtime:\n" + "\n".join(fuzzy)
     assert not untranslated, "untranslated entries:\n" + "\n".join(untranslated)
 

@@ -100,7 +100,8 @@ def test_convert_geometry_converts_every_vertex() -> None:
 
 
 def test_area_matches_geodesic_area() -> None:
-    pyproj = pytest.importorskip("pyproj")
+    import pyproj  # comes with geopandas (test requirements)
+
     geod = pyproj.Geod(ellps="WGS84")
     poly = shapely.segmentize(
         shapely.Polygon([(118.3, 36.3), (118.8, 36.25), (118.75, 36.7), (118.35, 36.75)]), 0.001

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 
 import numpy as np
@@ -40,9 +39,6 @@ def test_exact_counts(size: str) -> None:
     assert jurisdiction(size).counts() == EXPECTED[size]
 
 
-@pytest.mark.skipif(
-    os.environ.get("ZHUFANG_TEST_CITY") != "1", reason="city size takes ~8 s; set ZHUFANG_TEST_CITY=1"
-)
 def test_city_counts_and_nesting() -> None:
     city = generate_jurisdiction("city")
     assert city.counts() == EXPECTED["city"]

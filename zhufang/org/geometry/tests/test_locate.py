@@ -207,7 +207,6 @@ def test_large_inputs_are_processed_in_chunks(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("geopandas")
     import json
 
     from benchmarks.locate import main

@@ -8,10 +8,12 @@
   const url = el.dataset.api + "?kind=" + encodeURIComponent(kind) + (within ? "&within_id=" + within : "");
   fetch(url, { credentials: "same-origin" }).then(r => r.json()).then(geo => {
     const name = "zhufang-" + kind + "-" + within;
-    geo.features.forEach(f => { f.properties.name = f.properties.code; });
-    echarts.registerMap(name, geo);
     const labels = {};
-    geo.features.forEach(f => { labels[f.properties.code] = f.properties; });
+    geo.features.forEach(f => {
+      labels[f.properties.code] = Object.assign({}, f.properties);
+      f.properties.name = f.properties.code;  // regions are keyed by the unique code, labelled by name
+    });
+    echarts.registerMap(name, geo);
     chart.setOption({
       tooltip: { formatter: p => { const u = labels[p.name]; return u ? u.name + "<br>" + u.code + (u.head ? "<br>" + u.head : "") : p.name; } },
       series: [{
