@@ -110,8 +110,14 @@ def _unit(request: HttpRequest, unit_id: int) -> OrgUnit:
 
 
 @router.get("/units", response=list[UnitOut])
-def list_units(request: HttpRequest, kind: str | None = None, parent_id: int | None = None, q: str | None = None,
-               include_inactive: bool = False, limit: int = 500) -> Any:
+def list_units(
+    request: HttpRequest,
+    kind: str | None = None,
+    parent_id: int | None = None,
+    q: str | None = None,
+    include_inactive: bool = False,
+    limit: int = 500,
+) -> Any:
     principal = _require(request, Perm.ORG_VIEW)
     units = OrgUnit.objects.visible_to(principal)
     if not include_inactive:
@@ -151,10 +157,15 @@ def locate(request: HttpRequest, lon: float, lat: float, crs: str = "wgs84") -> 
         lons, lats = gcj02_to_wgs84_arrays(np.array([lon]), np.array([lat]))
         lon, lat = float(lons[0]), float(lats[0])
     located = locate_point(lon, lat)
-    visible = set(OrgUnit.objects.visible_to(principal).filter(
-        pk__in=[u.pk for u in (located.grid, located.district, located.station) if u]).values_list("pk", flat=True))
-    return {k: (u if u is not None and u.pk in visible else None)
-            for k, u in (("grid", located.grid), ("district", located.district), ("station", located.station))}
+    visible = set(
+        OrgUnit.objects.visible_to(principal)
+        .filter(pk__in=[u.pk for u in (located.grid, located.district, located.station) if u])
+        .values_list("pk", flat=True)
+    )
+    return {
+        k: (u if u is not None and u.pk in visible else None)
+        for k, u in (("grid", located.grid), ("district", located.district), ("station", located.station))
+    }
 
 
 @router.post("/locate", response=LocateBatchOut)
@@ -171,23 +182,35 @@ def locate_batch(request: HttpRequest, payload: LocateBatchIn) -> Any:
     result = locate_many(lons, lats)
     found = np.unique(np.concatenate([result.grid_ids, result.district_ids, result.station_ids]))
     found = found[found >= 0]
-    visible = np.array(sorted(OrgUnit.objects.visible_to(principal).filter(pk__in=found.tolist())
-                              .values_list("pk", flat=True)), dtype=np.int64)
+    visible = np.array(
+        sorted(OrgUnit.objects.visible_to(principal).filter(pk__in=found.tolist()).values_list("pk", flat=True)),
+        dtype=np.int64,
+    )
 
     def masked(ids: np.ndarray) -> list[int]:
         return np.where(np.isin(ids, visible), ids, -1).tolist()
 
-    return {"grid_ids": masked(result.grid_ids), "district_ids": masked(result.district_ids),
-            "station_ids": masked(result.station_ids)}
+    return {
+        "grid_ids": masked(result.grid_ids),
+        "district_ids": masked(result.district_ids),
+        "station_ids": masked(result.station_ids),
+    }
 
 
 @router.post("/units", response={201: UnitOut})
 def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
     principal = _require(request, Perm.ORG_MANAGE)
     parent = _unit(request, payload.parent_id) if payload.parent_id else None
-    unit = services.create_unit(actor=principal, kind=payload.kind, code=payload.code, name=payload.name,
-                                parent=parent, polygon=payload.polygon, head_name=payload.head_name,
-                                phone=payload.phone)
+    unit = services.create_unit(
+        actor=principal,
+        kind=payload.kind,
+        code=payload.code,
+        name=payload.name,
+        parent=parent,
+        polygon=payload.polygon,
+        head_name=payload.head_name,
+        phone=payload.phone,
+    )
     return Status(201, unit)
 
 
@@ -205,14 +228,16 @@ def merge_stations(request: HttpRequest, payload: MergerIn) -> Any:
     principal = _require(request, Perm.ORG_MANAGE)
     target = _unit(request, payload.target_id)
     sources = [_unit(request, pk) for pk in payload.source_ids]
-    merger = services.plan_station_merger(actor=principal, target=target, sources=sources,
-                                          effective_date=payload.effective_date, note=payload.note)
+    merger = services.plan_station_merger(
+        actor=principal, target=target, sources=sources, effective_date=payload.effective_date, note=payload.note
+    )
     return Status(201, {"id": merger.pk, "status": merger.status})
 
 
 @router.post("/geojson-import", response=dict[str, Any])
 def geojson_import(request: HttpRequest, payload: GeoJsonImportIn) -> Any:
     principal = _require(request, Perm.ORG_MANAGE)
-    report = import_geojson(actor=principal, text=payload.geojson, source_name=payload.source_name,
-                            dry_run=payload.dry_run)
+    report = import_geojson(
+        actor=principal, text=payload.geojson, source_name=payload.source_name, dry_run=payload.dry_run
+    )
     return report.as_dict()

@@ -7,6 +7,7 @@ seconds), ``county`` (seed scale: 12 stations, 104 districts, 1,636 grids), ``ci
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass, field
 
@@ -24,8 +25,15 @@ from zhufang.org.services import set_geometry
 
 DEMO_PASSWORD = "Zhufang@2026"  # noqa: S105 - printed for the demo logins; never used outside demo data
 GEOMETRY_SIZE = {"small": "small", "demo": "county", "county": "county", "city": "city"}
-DEPARTMENTS = (("ZA", "治安管理大队"), ("XZ", "刑事侦查大队"), ("FZ", "反电信网络诈骗中心"), ("JJ", "交通警察大队"),
-               ("WA", "网络安全保卫大队"), ("JD", "禁毒大队"), ("TJ", "巡特警大队"))
+DEPARTMENTS = (
+    ("ZA", "治安管理大队"),
+    ("XZ", "刑事侦查大队"),
+    ("FZ", "反电信网络诈骗中心"),
+    ("JJ", "交通警察大队"),
+    ("WA", "网络安全保卫大队"),
+    ("JD", "禁毒大队"),
+    ("TJ", "巡特警大队"),
+)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红玉兰海波宁鹏飞斌浩凯鑫晨旭东"
 
@@ -73,14 +81,21 @@ def _phone(rng: random.Random) -> str:
     return f"1{rng.choice('3589')}{rng.randrange(10**9):09d}"
 
 
-def _create_level(shapes: list[UnitShape], kind: str, parents: dict[str, OrgUnit], rng: random.Random,
-                  today: object) -> dict[str, OrgUnit]:
+def _create_level(
+    shapes: list[UnitShape], kind: str, parents: dict[str, OrgUnit], rng: random.Random, today: dt.date
+) -> dict[str, OrgUnit]:
     units = []
     for shape in shapes:
         parent = parents.get(shape.parent_code or "") if shape.parent_code else None
-        unit = OrgUnit(kind=kind, code=shape.code, name=shape.name, parent=parent, valid_from=today,
-                       head_name=_person_name(rng) if kind != OrgKind.BUREAU else "局长 " + _person_name(rng),
-                       phone=f"0536-{rng.randrange(10**7):07d}")
+        unit = OrgUnit(
+            kind=kind,
+            code=shape.code,
+            name=shape.name,
+            parent=parent,
+            valid_from=today,
+            head_name=_person_name(rng) if kind != OrgKind.BUREAU else "局长 " + _person_name(rng),
+            phone=f"0536-{rng.randrange(10**7):07d}",
+        )
         set_geometry(unit, shape.polygon)
         units.append(unit)
     return _save_level(units)
@@ -122,8 +137,10 @@ def build_demo(*, size: str = "small", seed: int = 2026) -> DemoResult:
     result.counts["users"] = User.objects.filter(unit__in=tree.values("pk")).count()
     units = {u.pk: u for u in OrgUnit.objects.filter(users__police_number__in=[n for _, n, _, _ in DEMO_LOGINS])}
     by_number = {u.police_number: u for u in User.objects.filter(police_number__in=[n for _, n, _, _ in DEMO_LOGINS])}
-    result.logins = [(role, number, DEMO_PASSWORD, units[by_number[number].unit_id].name)
-                     for role, number, _name, _where in DEMO_LOGINS]
+    result.logins = [
+        (role, number, DEMO_PASSWORD, units[by_number[number].unit_id].name)
+        for role, number, _name, _where in DEMO_LOGINS
+    ]
     return result
 
 
@@ -141,22 +158,50 @@ def _build_tree(jurisdiction: object, seed: int) -> None:
     internal = []
     for bureau in bureaus.values():
         prefix = bureau.code[:6]
-        internal.append(OrgUnit(kind=OrgKind.CENTRE, code=f"{prefix}JC", name="基础管控中心", parent=bureau,
-                                valid_from=today, head_name=_person_name(rng)))
-        internal.extend(OrgUnit(kind=OrgKind.DEPARTMENT, code=f"{prefix}{suffix}", name=name, parent=bureau,
-                                valid_from=today, head_name=_person_name(rng)) for suffix, name in DEPARTMENTS)
+        internal.append(
+            OrgUnit(
+                kind=OrgKind.CENTRE,
+                code=f"{prefix}JC",
+                name="基础管控中心",
+                parent=bureau,
+                valid_from=today,
+                head_name=_person_name(rng),
+            )
+        )
+        internal.extend(
+            OrgUnit(
+                kind=OrgKind.DEPARTMENT,
+                code=f"{prefix}{suffix}",
+                name=name,
+                parent=bureau,
+                valid_from=today,
+                head_name=_person_name(rng),
+            )
+            for suffix, name in DEPARTMENTS
+        )
     created = _save_level(internal)
-    everything = [*bureaus.values(), *stations.values(), *districts.values(), *grids.values(), *townships.values(),
-                  *created.values()]
+    everything = [
+        *bureaus.values(),
+        *stations.values(),
+        *districts.values(),
+        *grids.values(),
+        *townships.values(),
+        *created.values(),
+    ]
     record_many(
-        AuditDraft(action=AuditAction.CREATE, object_type="org.orgunit", object_id=str(u.pk),
-                   object_label=str(u), changes={"code": [None, u.code], "kind": [None, u.kind]},
-                   reason="demo county generator")
+        AuditDraft(
+            action=AuditAction.CREATE,
+            object_type="org.orgunit",
+            object_id=str(u.pk),
+            object_label=str(u),
+            changes={"code": [None, u.code], "kind": [None, u.kind]},
+            reason="demo county generator",
+        )
         for u in everything
     )
 
 
-def _ensure_demo_users(bureau: OrgUnit, roles: dict[str, object], seed: int) -> None:
+def _ensure_demo_users(bureau: OrgUnit, roles: dict[str, Role], seed: int) -> None:
     """One login per role (printed), plus a head and command room for every station, an officer and
     an auxiliary for every district and a worker for every grid, so the tree has realistic counts."""
     if User.objects.filter(police_number=DEMO_LOGINS[0][1]).exists():
@@ -166,38 +211,68 @@ def _ensure_demo_users(bureau: OrgUnit, roles: dict[str, object], seed: int) -> 
     first_station = tree.filter(kind=OrgKind.STATION).order_by("code").first()
     first_district = tree.filter(kind=OrgKind.DISTRICT, parent=first_station).order_by("code").first()
     first_grid = tree.filter(kind=OrgKind.GRID, parent=first_district).order_by("code").first()
-    places = {"bureau": bureau, "station": first_station, "district": first_district, "grid": first_grid,
-              "centre": tree.filter(kind=OrgKind.CENTRE).first(),
-              "department": tree.filter(kind=OrgKind.DEPARTMENT).order_by("code").first()}
+    places = {
+        "bureau": bureau,
+        "station": first_station,
+        "district": first_district,
+        "grid": first_grid,
+        "centre": tree.filter(kind=OrgKind.CENTRE).first(),
+        "department": tree.filter(kind=OrgKind.DEPARTMENT).order_by("code").first(),
+    }
     password = make_password(DEMO_PASSWORD)  # one hash for all demo accounts: Argon2 per user is slow
     users: list[User] = []
     grants: list[tuple[int, str]] = []
     for role, number, name, where in DEMO_LOGINS:
-        users.append(User(police_number=number, name=name, unit=places[where], password=password,
-                          must_change_password=False, title=str(getattr(roles[role], "name", role))))
+        users.append(
+            User(
+                police_number=number,
+                name=name,
+                unit=places[where],
+                password=password,
+                must_change_password=False,
+                title=str(getattr(roles[role], "name", role)),
+            )
+        )
         grants.append((len(users) - 1, role))
-    number = 200000
-    staff = [(OrgKind.STATION, (("station_head", "所长"), ("command_room", "指挥室民警"))),
-             (OrgKind.DISTRICT, (("community_officer", "社区民警"), ("auxiliary_officer", "辅警"))),
-             (OrgKind.GRID, (("grid_worker", "网格员"),))]
+    serial = 200000
+    staff = [
+        (OrgKind.STATION, (("station_head", "所长"), ("command_room", "指挥室民警"))),
+        (OrgKind.DISTRICT, (("community_officer", "社区民警"), ("auxiliary_officer", "辅警"))),
+        (OrgKind.GRID, (("grid_worker", "网格员"),)),
+    ]
     for kind, posts in staff:
         for unit in tree.filter(kind=kind).order_by("code"):
             for role, title in posts:
-                number += 1
-                users.append(User(police_number=str(number), name=_person_name(rng), unit=unit, title=title,
-                                  password=password, must_change_password=False))
+                serial += 1
+                users.append(
+                    User(
+                        police_number=str(serial),
+                        name=_person_name(rng),
+                        unit=unit,
+                        title=title,
+                        password=password,
+                        must_change_password=False,
+                    )
+                )
                 grants.append((len(users) - 1, role))
     User.objects.bulk_create(users, batch_size=1000)
     if any(u.pk is None for u in users):
-        keys = dict(User.objects.filter(police_number__in=[u.police_number for u in users])
-                    .values_list("police_number", "pk"))
+        keys = dict(
+            User.objects.filter(police_number__in=[u.police_number for u in users]).values_list("police_number", "pk")
+        )
         for user in users:
             user.pk = keys[user.police_number]
     RoleGrant.objects.bulk_create(
-        [RoleGrant(user_id=users[i].pk, role=roles[code]) for i, code in grants], batch_size=1000  # type: ignore[misc]
+        [RoleGrant(user_id=users[i].pk, role=roles[code]) for i, code in grants],
+        batch_size=1000,
     )
     record_many(
-        AuditDraft(action=AuditAction.CREATE, object_type="accounts.user", object_id=str(u.pk), object_label=str(u),
-                   reason="demo county generator")
+        AuditDraft(
+            action=AuditAction.CREATE,
+            object_type="accounts.user",
+            object_id=str(u.pk),
+            object_label=str(u),
+            reason="demo county generator",
+        )
         for u in users
     )

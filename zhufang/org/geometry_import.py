@@ -47,15 +47,27 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "source_name": self.source_name, "dry_run": self.dry_run, "applied": self.applied,
-            "created": self.created, "updated": self.updated, "moved": self.moved, "unchanged": self.unchanged,
-            "errors": [_issue_dict(i) for i in self.errors], "warnings": [_issue_dict(i) for i in self.warnings],
+            "source_name": self.source_name,
+            "dry_run": self.dry_run,
+            "applied": self.applied,
+            "created": self.created,
+            "updated": self.updated,
+            "moved": self.moved,
+            "unchanged": self.unchanged,
+            "errors": [_issue_dict(i) for i in self.errors],
+            "warnings": [_issue_dict(i) for i in self.warnings],
         }
 
 
 def _issue_dict(issue: Issue) -> dict[str, Any]:
-    return {"level": issue.level, "code": issue.code, "unit_code": issue.unit_code,
-            "other_code": issue.other_code, "message": issue.message_zh, "area_m2": issue.area_m2}
+    return {
+        "level": issue.level,
+        "code": issue.code,
+        "unit_code": issue.unit_code,
+        "other_code": issue.other_code,
+        "message": issue.message_zh,
+        "area_m2": issue.area_m2,
+    }
 
 
 def _current_shapes() -> dict[str, UnitShape]:
@@ -63,7 +75,9 @@ def _current_shapes() -> dict[str, UnitShape]:
     shapes = {}
     for unit in rows.iterator(chunk_size=2000):
         shapes[unit.code] = UnitShape(
-            code=unit.code, name=unit.name, kind=unit.kind,
+            code=unit.code,
+            name=unit.name,
+            kind=unit.kind,
             parent_code=unit.parent.code if unit.parent else None,
             polygon=services.geometry_from_geojson(unit.polygon),
         )
@@ -83,11 +97,13 @@ def import_geojson(*, actor: Any, text: str, source_name: str, dry_run: bool = T
     combined = _current_shapes()
     for unit in units:
         combined[unit.code] = unit
-    report.issues.extend(validate_units(
-        list(combined.values()),
-        overlap_tolerance_m2=settings.ZHUFANG_OVERLAP_TOLERANCE_M2,
-        gap_tolerance_m2=settings.ZHUFANG_GAP_TOLERANCE_M2,
-    ))
+    report.issues.extend(
+        validate_units(
+            list(combined.values()),
+            overlap_tolerance_m2=settings.ZHUFANG_OVERLAP_TOLERANCE_M2,
+            gap_tolerance_m2=settings.ZHUFANG_GAP_TOLERANCE_M2,
+        )
+    )
     if report.errors or dry_run:
         _count_changes(report, units)
         return report
@@ -98,8 +114,9 @@ def import_geojson(*, actor: Any, text: str, source_name: str, dry_run: bool = T
         report.created = report.updated = report.moved = report.unchanged = 0
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         detail = "；".join(f"{key}: {' '.join(msgs)}" for key, msgs in messages.items())
-        report.issues.append(Issue("error", "rejected", None, None,
-                                   f"{source_name}: 导入被拒绝，未写入任何数据（{detail}）"))
+        report.issues.append(
+            Issue("error", "rejected", None, None, f"{source_name}: 导入被拒绝，未写入任何数据（{detail}）")
+        )
         _count_changes(report, units)
         return report
     report.applied = True
@@ -118,12 +135,26 @@ def _conflicts_with_existing(units: list[UnitShape], source_name: str) -> list[I
             continue
         kind, valid_to = by_code[unit.code]
         if kind != unit.kind:
-            issues.append(Issue("error", "kind_changed", unit.code, None,
-                                f"{source_name}: 单位代码{unit.code}已被{kinds.get(kind, kind)}使用，不能导入为"
-                                f"{kinds.get(unit.kind, unit.kind)}"))
+            issues.append(
+                Issue(
+                    "error",
+                    "kind_changed",
+                    unit.code,
+                    None,
+                    f"{source_name}: 单位代码{unit.code}已被{kinds.get(kind, kind)}使用，不能导入为"
+                    f"{kinds.get(unit.kind, unit.kind)}",
+                )
+            )
         elif valid_to is not None:
-            issues.append(Issue("error", "unit_closed", unit.code, None,
-                                f"{source_name}: 单位{unit.code}已于{valid_to.isoformat()}撤销（或合并），不能再导入"))
+            issues.append(
+                Issue(
+                    "error",
+                    "unit_closed",
+                    unit.code,
+                    None,
+                    f"{source_name}: 单位{unit.code}已于{valid_to.isoformat()}撤销（或合并），不能再导入",
+                )
+            )
     return issues
 
 
@@ -154,8 +185,9 @@ def _apply(actor: Any, report: ImportReport, units: list[UnitShape]) -> None:
         unit = OrgUnit.objects.filter(code=shape.code).select_related("parent").first()
         parent = OrgUnit.objects.filter(code=shape.parent_code).first() if shape.parent_code else None
         if unit is None:
-            services.create_unit(actor=actor, kind=shape.kind, code=shape.code, name=shape.name,
-                                 parent=parent, polygon=geojson)
+            services.create_unit(
+                actor=actor, kind=shape.kind, code=shape.code, name=shape.name, parent=parent, polygon=geojson
+            )
             report.created += 1
             continue
         moved = parent is not None and unit.parent_id != parent.pk

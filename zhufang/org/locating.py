@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -33,7 +35,7 @@ class Located:
 
 
 class GridLocator:
-    def __init__(self, grids: list[tuple[int, str, str | None, dict]]) -> None:
+    def __init__(self, grids: Sequence[tuple[int, str, str | None, Any]]) -> None:
         cells = [(pk, code, shapely.from_geojson(_dumps(polygon))) for pk, code, _path, polygon in grids]
         self.locator = Locator(cells)
         # parent chain read off the materialised path: /bureau/station/district/grid/
@@ -54,7 +56,7 @@ class GridLocator:
         return LocatedArrays(grid_ids, district_ids, station_ids)
 
 
-def _dumps(polygon: dict) -> str:
+def _dumps(polygon: Any) -> str:
     return json.dumps(polygon)
 
 
@@ -73,8 +75,9 @@ def current_locator() -> GridLocator:
     with _lock:
         if _cached.get("state") != state:
             grids = list(
-                OrgUnit.objects.filter(kind=OrgKind.GRID, valid_to__isnull=True, polygon__isnull=False)
-                .values_list("pk", "code", "path", "polygon")
+                OrgUnit.objects.filter(kind=OrgKind.GRID, valid_to__isnull=True, polygon__isnull=False).values_list(
+                    "pk", "code", "path", "polygon"
+                )
             )
             _cached["locator"] = GridLocator(grids)
             _cached["state"] = state

@@ -51,7 +51,9 @@ class OrgUnitQuerySet(models.QuerySet["OrgUnit"]):
     def visible_to(self, principal: Any) -> OrgUnitQuerySet:
         from zhufang.accounts.scope import visible_org_units
 
-        return visible_org_units(principal, self)
+        visible = visible_org_units(principal, self)
+        assert isinstance(visible, OrgUnitQuerySet)
+        return visible
 
 
 class OrgUnit(models.Model):
@@ -66,7 +68,11 @@ class OrgUnit(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent unit"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
@@ -81,7 +87,11 @@ class OrgUnit(models.Model):
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True, db_index=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_units",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_units",
         verbose_name=_("merged into"),
     )
     updated_at = models.DateTimeField(auto_now=True)

@@ -16,9 +16,11 @@ def subtree_counts(principal: Any, unit: OrgUnit) -> dict[str, int]:
     """How many active units of each kind, and users, lie in ``unit``'s subtree (within scope)."""
     units = OrgUnit.objects.visible_to(principal).active().subtree(unit).exclude(pk=unit.pk)
     by_kind = Counter(dict(units.values_list("kind").annotate(n=Count("id")).values_list("kind", "n")))
-    users = User.objects.visible_to(principal).filter(
-        unit__in=OrgUnit.objects.subtree(unit).values("pk"), is_active=True
-    ).count()
+    users = (
+        User.objects.visible_to(principal)
+        .filter(unit__in=OrgUnit.objects.subtree(unit).values("pk"), is_active=True)
+        .count()
+    )
     return {
         "stations": by_kind.get(OrgKind.STATION, 0),
         "districts": by_kind.get(OrgKind.DISTRICT, 0),
@@ -37,8 +39,14 @@ def map_features(principal: Any, *, kind: str, within: OrgUnit | None = None, li
         {
             "type": "Feature",
             "id": row["pk"],
-            "properties": {"id": row["pk"], "code": row["code"], "name": row["name"], "kind": row["kind"],
-                           "parent_id": row["parent_id"], "head": row["head_name"]},
+            "properties": {
+                "id": row["pk"],
+                "code": row["code"],
+                "name": row["name"],
+                "kind": row["kind"],
+                "parent_id": row["parent_id"],
+                "head": row["head_name"],
+            },
             "geometry": row["polygon"],
         }
         for row in rows

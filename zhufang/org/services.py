@@ -35,8 +35,9 @@ def geometry_from_geojson(value: Any, *, field: str = "polygon") -> shapely.Geom
     except Exception as exc:
         raise ValidationError({field: _("Not valid GeoJSON geometry: %(error)s") % {"error": exc}}) from exc
     if geom.geom_type not in {"Polygon", "MultiPolygon"}:
-        raise ValidationError({field: _("Geometry must be a Polygon or MultiPolygon, not %(type)s")
-                                      % {"type": geom.geom_type}})
+        raise ValidationError(
+            {field: _("Geometry must be a Polygon or MultiPolygon, not %(type)s") % {"type": geom.geom_type}}
+        )
     if geom.is_empty:
         raise ValidationError({field: _("The polygon is empty")})
     coords = shapely.get_coordinates(geom)
@@ -67,8 +68,12 @@ def check_parent(kind: str, parent: OrgUnit | None) -> None:
             raise ValidationError({"parent": _("A bureau has no parent unit")})
         return
     if parent is None or parent.kind not in allowed:
-        raise ValidationError({"parent": _("A %(kind)s must sit under a %(parents)s") % {
-            "kind": OrgKind(kind).label, "parents": "/".join(str(OrgKind(k).label) for k in allowed)}})
+        raise ValidationError(
+            {
+                "parent": _("A %(kind)s must sit under a %(parents)s")
+                % {"kind": OrgKind(kind).label, "parents": "/".join(str(OrgKind(k).label) for k in allowed)}
+            }
+        )
     if not parent.is_active:
         raise ValidationError({"parent": _("The parent unit %(unit)s is no longer active") % {"unit": parent}})
 
@@ -81,7 +86,7 @@ def _check_text(fields: dict[str, str]) -> None:
             errors[key] = _("A unit code is required")
         elif key == "name" and not value:
             errors[key] = _("A unit name is required")
-        elif len(value) > (limit := OrgUnit._meta.get_field(key).max_length or 0):
+        elif (limit := getattr(OrgUnit._meta.get_field(key), "max_length", None)) and len(value) > limit:
             errors[key] = _("At most %(limit)d characters") % {"limit": limit}
     if errors:
         raise ValidationError(errors)
@@ -89,16 +94,31 @@ def _check_text(fields: dict[str, str]) -> None:
 
 @transaction.atomic
 def create_unit(
-    *, actor: Any, kind: str, code: str, name: str, parent: OrgUnit | None, polygon: Any = None,
-    head_name: str = "", phone: str = "", valid_from: dt.date | None = None,
+    *,
+    actor: Any,
+    kind: str,
+    code: str,
+    name: str,
+    parent: OrgUnit | None,
+    polygon: Any = None,
+    head_name: str = "",
+    phone: str = "",
+    valid_from: dt.date | None = None,
 ) -> OrgUnit:
     code, name, head_name, phone = code.strip(), name.strip(), head_name.strip(), phone.strip()
     _check_text({"code": code, "name": name, "head_name": head_name, "phone": phone})
     if OrgUnit.objects.filter(code=code).exists():
         raise ValidationError({"code": _("Unit code %(code)s already exists") % {"code": code}})
     check_parent(kind, parent)
-    unit = OrgUnit(kind=kind, code=code, name=name, parent=parent, head_name=head_name, phone=phone,
-                   valid_from=valid_from or timezone.localdate())
+    unit = OrgUnit(
+        kind=kind,
+        code=code,
+        name=name,
+        parent=parent,
+        head_name=head_name,
+        phone=phone,
+        valid_from=valid_from or timezone.localdate(),
+    )
     set_geometry(unit, geometry_from_geojson(polygon) if polygon else None)
     unit.save()
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
@@ -134,8 +154,7 @@ def update_unit(*, actor: Any, unit: OrgUnit, polygon: Any = None, **fields: Any
     if not changes:
         return unit
     unit.save()
-    if changes:
-        record(action=AuditAction.UPDATE, actor=actor, obj=unit, changes=changes)
+    record(action=AuditAction.UPDATE, actor=actor, obj=unit, changes=changes)
     return unit
 
 
@@ -155,6 +174,7 @@ def _rewrite_subtree_paths(unit: OrgUnit, new_parent: OrgUnit) -> None:
 def move_unit(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit, effective: dt.date | None = None) -> OrgUnit:
     """Re-parent a unit and its whole subtree, keeping the old link in the history."""
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+    new_parent = OrgUnit.objects.get(pk=new_parent.pk)  # its path as stored now, not as the caller saw it
     if new_parent.path.startswith(unit.path):
         raise ValidationError({"parent": _("A unit cannot move under itself or its own descendants")})
     check_parent(unit.kind, new_parent)
@@ -164,22 +184,35 @@ def move_unit(*, actor: Any, unit: OrgUnit, new_parent: OrgUnit, effective: dt.d
     current = ParentLink.objects.filter(unit=unit, valid_to__isnull=True)
     started = max([d for d in current.values_list("valid_from", flat=True) if d] + [unit.valid_from or effective])
     if effective < started:
-        raise ValidationError({"effective": _("The move cannot take effect before %(date)s, when %(unit)s's "
-                                              "current assignment began") % {"date": started, "unit": unit}})
+        raise ValidationError(
+            {
+                "effective": _("The move cannot take effect before %(date)s, when %(unit)s's current assignment began")
+                % {"date": started, "unit": unit}
+            }
+        )
     old_parent_id = unit.parent_id
     current.update(valid_to=effective)
     ParentLink.objects.create(unit=unit, parent=new_parent, valid_from=effective)
     _rewrite_subtree_paths(unit, new_parent)
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent, updated_at=timezone.now())
     unit.refresh_from_db()
-    record(action=AuditAction.UPDATE, actor=actor, obj=unit,
-           changes={"parent": [old_parent_id, new_parent.pk], "effective": [None, effective.isoformat()]})
+    record(
+        action=AuditAction.UPDATE,
+        actor=actor,
+        obj=unit,
+        changes={"parent": [old_parent_id, new_parent.pk], "effective": [None, effective.isoformat()]},
+    )
     return unit
 
 
 @transaction.atomic
 def plan_station_merger(
-    *, actor: Any, target: OrgUnit, sources: list[OrgUnit], effective_date: dt.date, note: str = "",
+    *,
+    actor: Any,
+    target: OrgUnit,
+    sources: list[OrgUnit],
+    effective_date: dt.date,
+    note: str = "",
     today: dt.date | None = None,
 ) -> StationMerger:
     """Merge ``sources`` into ``target`` on ``effective_date`` (applied now if the date has come)."""
@@ -203,17 +236,36 @@ def plan_station_merger(
         elif source.pk in receiving:
             errors["sources"] = _("%(unit)s receives a planned merger that has not taken effect") % {"unit": source}
     started = [u.valid_from for u in [target, *sources] if u.valid_from]
+    started += [
+        d
+        for d in ParentLink.objects.filter(
+            parent__in=sources, valid_to__isnull=True, unit__valid_to__isnull=True
+        ).values_list("valid_from", flat=True)
+        if d
+    ]
     if not errors and started and effective_date < max(started):
-        errors["effective_date"] = _("The merger cannot take effect before %(date)s, when the stations' current "
-                                     "records begin") % {"date": max(started)}
+        errors["effective_date"] = _(
+            "The merger cannot take effect before %(date)s, when the stations' current records begin"
+        ) % {"date": max(started)}
     if errors:
         raise ValidationError(errors)
-    merger = StationMerger.objects.create(target=target, effective_date=effective_date, note=note,
-                                          created_by=actor if getattr(actor, "pk", None) else None)
+    merger = StationMerger.objects.create(
+        target=target,
+        effective_date=effective_date,
+        note=note,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
     merger.sources.set(sources)
-    record(action=AuditAction.CREATE, actor=actor, obj=merger,
-           changes={"target": [None, target.code], "sources": [None, [s.code for s in sources]],
-                    "effective_date": [None, effective_date.isoformat()]})
+    record(
+        action=AuditAction.CREATE,
+        actor=actor,
+        obj=merger,
+        changes={
+            "target": [None, target.code],
+            "sources": [None, [s.code for s in sources]],
+            "effective_date": [None, effective_date.isoformat()],
+        },
+    )
     if effective_date <= (today or timezone.localdate()):
         apply_merger(actor=actor, merger=merger)
     return merger
@@ -233,20 +285,34 @@ def apply_merger(*, actor: Any, merger: StationMerger) -> StationMerger:
             move_unit(actor=actor, unit=district, new_parent=target, effective=merger.effective_date)
         if source.polygon:
             geoms.append(geometry_from_geojson(source.polygon))
-        OrgUnit.objects.filter(pk=source.pk).update(valid_to=merger.effective_date, merged_into=target,
-                                                    updated_at=timezone.now())
-        record(action=AuditAction.UPDATE, actor=actor, obj=source,
-               changes={"valid_to": [None, merger.effective_date.isoformat()], "merged_into": [None, target.pk]})
-        record_event(kind="org.station_merged", obj=source, actor=actor, owner_unit_id=target.pk,
-                     data={"into": target.code, "effective_date": merger.effective_date})
+        OrgUnit.objects.filter(pk=source.pk).update(
+            valid_to=merger.effective_date, merged_into=target, updated_at=timezone.now()
+        )
+        record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            obj=source,
+            changes={"valid_to": [None, merger.effective_date.isoformat()], "merged_into": [None, target.pk]},
+        )
+        record_event(
+            kind="org.station_merged",
+            obj=source,
+            actor=actor,
+            owner_unit_id=target.pk,
+            data={"into": target.code, "effective_date": merger.effective_date},
+        )
     if geoms:
         target.refresh_from_db()
         old_area = target.area_km2
         set_geometry(target, shapely.union_all(geoms))
         target.save(update_fields=["polygon", "centroid_lon", "centroid_lat", "area_km2", "updated_at"])
-        record(action=AuditAction.UPDATE, actor=actor, obj=target,
-               changes={"polygon": ["…", "merged"], "area_km2": [old_area, target.area_km2]},
-               reason=_("Station merger %(id)s") % {"id": merger.pk})
+        record(
+            action=AuditAction.UPDATE,
+            actor=actor,
+            obj=target,
+            changes={"polygon": ["…", "merged"], "area_km2": [old_area, target.area_km2]},
+            reason=_("Station merger %(id)s") % {"id": merger.pk},
+        )
     merger.status, merger.applied_at = StationMerger.Status.APPLIED, timezone.now()
     merger.save(update_fields=["status", "applied_at"])
     return merger

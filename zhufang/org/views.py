@@ -72,8 +72,12 @@ def tree(request: HttpRequest) -> HttpResponse:
     outside = list(visible.filter(kind__in=outside_kinds).order_by("kind", "code"))
     children = list(visible.filter(parent=current).order_by("code"))
     context = {
-        "root": root, "current": current, "stations": [(s, by_station.get(s.pk, [])) for s in stations],
-        "grid_counts": grid_counts, "outside": outside, "children": children,
+        "root": root,
+        "current": current,
+        "stations": [(s, by_station.get(s.pk, [])) for s in stations],
+        "grid_counts": grid_counts,
+        "outside": outside,
+        "children": children,
         "counts": subtree_counts(user, current),
         "ancestors": OrgUnit.objects.filter(pk__in=current.ancestor_ids()[:-1]).order_by("depth"),
         "child_kind": CHILD_KIND.get(OrgKind(current.kind), current.kind),
@@ -84,9 +88,15 @@ def tree(request: HttpRequest) -> HttpResponse:
 
 
 def _grid_counts(user: User) -> dict[int, int]:
-    rows = (OrgUnit.objects.visible_to(user).active().filter(kind=OrgKind.GRID)
-            .values("parent").annotate(n=Count("id")).values_list("parent", "n"))
-    return dict(rows)
+    rows = (
+        OrgUnit.objects.visible_to(user)
+        .active()
+        .filter(kind=OrgKind.GRID)
+        .values("parent")
+        .annotate(n=Count("id"))
+        .values_list("parent", "n")
+    )
+    return {int(parent): int(n) for parent, n in rows if parent is not None}
 
 
 @login_required
@@ -115,17 +125,33 @@ def locate(request: HttpRequest) -> HttpResponse:
                 lons, lats = gcj02_to_wgs84_arrays(np.array([lon_f]), np.array([lat_f]))
                 lon_f, lat_f = float(lons[0]), float(lats[0])
             located = locate_point(lon_f, lat_f)
-            visible = set(OrgUnit.objects.visible_to(user).values_list("pk", flat=True).filter(
-                pk__in=[u.pk for u in (located.grid, located.district, located.station) if u]))
-            result = {k: (u if u and u.pk in visible else None) for k, u in
-                      (("grid", located.grid), ("district", located.district), ("station", located.station))}
+            visible = set(
+                OrgUnit.objects.visible_to(user)
+                .values_list("pk", flat=True)
+                .filter(pk__in=[u.pk for u in (located.grid, located.district, located.station) if u])
+            )
+            result = {
+                k: (u if u and u.pk in visible else None)
+                for k, u in (("grid", located.grid), ("district", located.district), ("station", located.station))
+            }
             result["point"] = (round(lon_f, 6), round(lat_f, 6))  # type: ignore[assignment]
             result["outside"] = located.grid is None  # type: ignore[assignment]
-    return render(request, "org/locate.html", {"result": result, "error": error, "lon": lon, "lat": lat,
-                                                "crs": request.GET.get("crs", "wgs84"), "map_kind": OrgKind.STATION})
+    return render(
+        request,
+        "org/locate.html",
+        {
+            "result": result,
+            "error": error,
+            "lon": lon,
+            "lat": lat,
+            "crs": request.GET.get("crs", "wgs84"),
+            "map_kind": OrgKind.STATION,
+        },
+    )
 
 
 # --- administrator pages -------------------------------------------------------------------------
+
 
 class UnitForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=OrgKind.choices)
@@ -134,8 +160,9 @@ class UnitForm(forms.Form):
     parent = forms.ModelChoiceField(label=gettext_lazy("Parent unit"), queryset=OrgUnit.objects.none(), required=False)
     head_name = forms.CharField(label=gettext_lazy("Head"), max_length=50, required=False)
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False)
-    polygon = forms.CharField(label=gettext_lazy("Polygon (GeoJSON geometry)"),
-                              widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    polygon = forms.CharField(
+        label=gettext_lazy("Polygon (GeoJSON geometry)"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -145,7 +172,8 @@ class UnitForm(forms.Form):
 
 
 def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    for field, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+    by_field = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    for field, errors in by_field.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
 
@@ -157,9 +185,16 @@ def unit_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            unit = services.create_unit(actor=user, kind=data["kind"], code=data["code"], name=data["name"],
-                                        parent=data["parent"], polygon=data["polygon"] or None,
-                                        head_name=data["head_name"], phone=data["phone"])
+            unit = services.create_unit(
+                actor=user,
+                kind=data["kind"],
+                code=data["code"],
+                name=data["name"],
+                parent=data["parent"],
+                polygon=data["polygon"] or None,
+                head_name=data["head_name"],
+                phone=data["phone"],
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -172,9 +207,15 @@ def unit_new(request: HttpRequest) -> HttpResponse:
 def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _principal(request, Perm.ORG_MANAGE)
     unit = _visible_unit(user, pk)
-    initial = {"kind": unit.kind, "code": unit.code, "name": unit.name, "parent": unit.parent_id,
-               "head_name": unit.head_name, "phone": unit.phone,
-               "polygon": json.dumps(unit.polygon, ensure_ascii=False) if unit.polygon else ""}
+    initial = {
+        "kind": unit.kind,
+        "code": unit.code,
+        "name": unit.name,
+        "parent": unit.parent_id,
+        "head_name": unit.head_name,
+        "phone": unit.phone,
+        "polygon": json.dumps(unit.polygon, ensure_ascii=False) if unit.polygon else "",
+    }
     form = UnitForm(request.POST or None, user=user, initial=initial)
     form.fields["kind"].disabled = True
     form.fields["parent"].disabled = True
@@ -182,8 +223,15 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             polygon = data["polygon"] if data["polygon"] and data["polygon"] != initial["polygon"] else None
-            services.update_unit(actor=user, unit=unit, polygon=polygon, code=data["code"], name=data["name"],
-                                 head_name=data["head_name"], phone=data["phone"])
+            services.update_unit(
+                actor=user,
+                unit=unit,
+                polygon=polygon,
+                code=data["code"],
+                name=data["name"],
+                head_name=data["head_name"],
+                phone=data["phone"],
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -194,10 +242,14 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 class MergerForm(forms.Form):
     target = forms.ModelChoiceField(label=gettext_lazy("Merge into station"), queryset=OrgUnit.objects.none())
-    sources = forms.ModelMultipleChoiceField(label=gettext_lazy("Stations to merge"), queryset=OrgUnit.objects.none(),
-                                             widget=forms.SelectMultiple(attrs={"size": 8}))
-    effective_date = forms.DateField(label=gettext_lazy("Effective date"),
-                                     widget=forms.DateInput(attrs={"type": "date"}))
+    sources = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Stations to merge"),
+        queryset=OrgUnit.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    effective_date = forms.DateField(
+        label=gettext_lazy("Effective date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -216,8 +268,13 @@ def mergers(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            merger = services.plan_station_merger(actor=user, target=data["target"], sources=list(data["sources"]),
-                                                  effective_date=data["effective_date"], note=data["note"])
+            merger = services.plan_station_merger(
+                actor=user,
+                target=data["target"],
+                sources=list(data["sources"]),
+                effective_date=data["effective_date"],
+                note=data["note"],
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -242,6 +299,10 @@ def import_polygons(request: HttpRequest) -> HttpResponse:
             except UnicodeDecodeError:
                 messages.error(request, _("%(file)s is not UTF-8 text") % {"file": upload.name})
             else:
-                report = import_geojson(actor=user, text=text, source_name=upload.name,
-                                        dry_run=request.POST.get("apply") != "1")
+                report = import_geojson(
+                    actor=user,
+                    text=text,
+                    source_name=upload.name or "upload.geojson",
+                    dry_run=request.POST.get("apply") != "1",
+                )
     return render(request, "org/import.html", {"report": report})

@@ -20,10 +20,12 @@ def test_sealer_waits_for_an_older_transaction_in_flight(demo: Demo) -> None:
     seal_pending()
     params = connection.get_connection_params()
     with psycopg.connect(**params) as other:  # a second writer, its transaction left open
-        slow_id = other.execute(
+        inserted = other.execute(
             "INSERT INTO audit_auditentry (at, actor_label, request_id, action, object_type, object_id, "
             "object_label, changes, reason) VALUES (now(), '', '', 'view', 'slow', '1', '', '{}', '') RETURNING id"
-        ).fetchone()[0]
+        ).fetchone()
+        assert inserted is not None
+        slow_id = inserted[0]
         later = record(action=AuditAction.VIEW, object_type="fast", object_id="2")
         assert later.pk > slow_id
         seal_pending()

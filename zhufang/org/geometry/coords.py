@@ -53,9 +53,7 @@ def out_of_china(lon: float, lat: float) -> bool:
 
 
 def _in_china_mask(lons: FloatArray, lats: FloatArray) -> npt.NDArray[np.bool_]:
-    return (
-        (lons >= CHINA_LON_MIN) & (lons <= CHINA_LON_MAX) & (lats >= CHINA_LAT_MIN) & (lats <= CHINA_LAT_MAX)
-    )
+    return (lons >= CHINA_LON_MIN) & (lons <= CHINA_LON_MAX) & (lats >= CHINA_LAT_MIN) & (lats <= CHINA_LAT_MAX)
 
 
 def _gcj_offset(lons: FloatArray, lats: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -266,9 +266,7 @@ def _voronoi(points: FloatArray, region: Geom) -> npt.NDArray[np.object_]:
     if len(points) == 1:
         return np.array([region], dtype=object)
     bx = shapely.box(*region.bounds).buffer(1.0)
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(points), extend_to=bx, ordered=True)
-    )
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=bx, ordered=True))
     if len(cells) != len(points):  # pragma: no cover - only with duplicate points
         raise RuntimeError("duplicate Voronoi seeds")
     return np.asarray(shapely.intersection(cells, region), dtype=object)
@@ -423,10 +421,7 @@ def _plan_county(rng: np.random.Generator, plan: _CountyPlan, spec: _Spec, frame
     attempts = 0
     while len(seats) < spec.townships:
         cand = _sample_inside(rng, region, 1, [], frame)[0]
-        d = min(
-            math.hypot((cand[0] - s[0]) * frame.m_per_deg_lon, (cand[1] - s[1]) * _M_PER_DEG_LAT)
-            for s in seats
-        )
+        d = min(math.hypot((cand[0] - s[0]) * frame.m_per_deg_lon, (cand[1] - s[1]) * _M_PER_DEG_LAT) for s in seats)
         attempts += 1
         if d >= min_d or attempts > 2000:
             seats.append((float(cand[0]), float(cand[1])))

@@ -164,10 +164,7 @@ class Locator:
             ranks = find(x, y)
         else:  # bounded temporary memory (~80 MB per million points) for very large inputs
             ranks = np.concatenate(
-                [
-                    find(x[i : i + LOCATE_CHUNK], y[i : i + LOCATE_CHUNK])
-                    for i in range(0, x.size, LOCATE_CHUNK)
-                ]
+                [find(x[i : i + LOCATE_CHUNK], y[i : i + LOCATE_CHUNK]) for i in range(0, x.size, LOCATE_CHUNK)]
             )
         return self._ids_from_ranks(ranks).reshape(np.shape(lons))
 

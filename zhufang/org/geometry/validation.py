@@ -125,15 +125,11 @@ def validate_units(
     usable: list[UnitLike] = []
     for unit in units:
         if unit.code in by_code:
-            issues.append(
-                Issue(ERROR, "duplicate_code", unit.code, None, f"{_kind_zh(unit.kind)}代码{unit.code}重复")
-            )
+            issues.append(Issue(ERROR, "duplicate_code", unit.code, None, f"{_kind_zh(unit.kind)}代码{unit.code}重复"))
             continue
         by_code[unit.code] = unit
         if unit.kind not in PARENT_KIND:
-            issues.append(
-                Issue(ERROR, "unknown_kind", unit.code, None, f"单位{unit.code}的类型{unit.kind!r}未知")
-            )
+            issues.append(Issue(ERROR, "unknown_kind", unit.code, None, f"单位{unit.code}的类型{unit.kind!r}未知"))
             continue
         usable.append(unit)
 
@@ -159,9 +155,7 @@ def validate_units(
         reason = shapely.is_valid_reason(geom)
         if reason != "Valid Geometry":
             issues.append(
-                Issue(
-                    ERROR, "invalid_geometry", unit.code, None, f"{label}的几何图形无效：{_reason_zh(reason)}"
-                )
+                Issue(ERROR, "invalid_geometry", unit.code, None, f"{label}的几何图形无效：{_reason_zh(reason)}")
             )
             geom = _polygonal(shapely.make_valid(geom))
             if geom.is_empty:
@@ -206,9 +200,7 @@ def validate_units(
     return issues
 
 
-def _overlaps(
-    units: Sequence[UnitLike], geoms: dict[str, BaseGeometry], tolerance: float, noise: float
-) -> list[Issue]:
+def _overlaps(units: Sequence[UnitLike], geoms: dict[str, BaseGeometry], tolerance: float, noise: float) -> list[Issue]:
     issues: list[Issue] = []
     by_kind: dict[str, list[UnitLike]] = defaultdict(list)
     for unit in units:
@@ -300,9 +292,7 @@ def _outside_parent(
     return issues
 
 
-def _gaps(
-    units: Sequence[UnitLike], geoms: dict[str, BaseGeometry], tolerance: float, noise: float
-) -> list[Issue]:
+def _gaps(units: Sequence[UnitLike], geoms: dict[str, BaseGeometry], tolerance: float, noise: float) -> list[Issue]:
     present_kinds = {u.kind for u in units}
     children: dict[tuple[str, str], list[BaseGeometry]] = defaultdict(list)
     for unit in units:
@@ -423,9 +413,7 @@ def parse_geojson_units(text: str, source_name: str) -> tuple[list[UnitShape], l
     for index, feature in enumerate(features, start=1):
         where = f"{source_name} 第{index}个要素"
 
-        def error(
-            code: str, msg: str, unit_code: str | None = None, *, _where: str = where, _i: int = index
-        ) -> None:
+        def error(code: str, msg: str, unit_code: str | None = None, *, _where: str = where, _i: int = index) -> None:
             issues.append(Issue(ERROR, code, unit_code, None, f"{_where}: {msg}", feature_index=_i))
 
         if not isinstance(feature, dict) or feature.get("type") != "Feature":

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,68 +14,130 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='OrgUnit',
+            name="OrgUnit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('bureau', 'Bureau'), ('centre', 'Control centre'), ('station', 'Police station'), ('district', 'Police district'), ('grid', 'Grid'), ('township', 'Township/street'), ('department', 'Police department')], db_index=True, max_length=16, verbose_name='kind')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('head_name', models.CharField(blank=True, max_length=50, verbose_name='head')),
-                ('phone', models.CharField(blank=True, max_length=30, verbose_name='phone')),
-                ('polygon', models.JSONField(blank=True, null=True, verbose_name='polygon')),
-                ('centroid_lon', models.FloatField(blank=True, editable=False, null=True)),
-                ('centroid_lat', models.FloatField(blank=True, editable=False, null=True)),
-                ('area_km2', models.FloatField(blank=True, editable=False, null=True)),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, db_index=True, null=True, verbose_name='valid to')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_units', to='org.orgunit', verbose_name='merged into')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='org.orgunit', verbose_name='parent unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("bureau", "Bureau"),
+                            ("centre", "Control centre"),
+                            ("station", "Police station"),
+                            ("district", "Police district"),
+                            ("grid", "Grid"),
+                            ("township", "Township/street"),
+                            ("department", "Police department"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("path", models.CharField(db_index=True, default="", editable=False, max_length=255)),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False)),
+                ("head_name", models.CharField(blank=True, max_length=50, verbose_name="head")),
+                ("phone", models.CharField(blank=True, max_length=30, verbose_name="phone")),
+                ("polygon", models.JSONField(blank=True, null=True, verbose_name="polygon")),
+                ("centroid_lon", models.FloatField(blank=True, editable=False, null=True)),
+                ("centroid_lat", models.FloatField(blank=True, editable=False, null=True)),
+                ("area_km2", models.FloatField(blank=True, editable=False, null=True)),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, db_index=True, null=True, verbose_name="valid to")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="merged_units",
+                        to="org.orgunit",
+                        verbose_name="merged into",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="org.orgunit",
+                        verbose_name="parent unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation unit',
-                'verbose_name_plural': 'organisation units',
-                'ordering': ['path'],
+                "verbose_name": "organisation unit",
+                "verbose_name_plural": "organisation units",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='ParentLink',
+            name="ParentLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_to', models.DateField(blank=True, null=True)),
-                ('parent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.orgunit')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parent_links', to='org.orgunit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                ("valid_to", models.DateField(blank=True, null=True)),
+                (
+                    "parent",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="org.orgunit"),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="parent_links", to="org.orgunit"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['unit', 'valid_from'],
+                "ordering": ["unit", "valid_from"],
             },
         ),
         migrations.CreateModel(
-            name='StationMerger',
+            name="StationMerger",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('effective_date', models.DateField(verbose_name='effective date')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('applied', 'Applied')], default='planned', max_length=16)),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('applied_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('sources', models.ManyToManyField(related_name='mergers_out', to='org.orgunit')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='mergers_in', to='org.orgunit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("effective_date", models.DateField(verbose_name="effective date")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("planned", "Planned"), ("applied", "Applied")], default="planned", max_length=16
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("applied_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("sources", models.ManyToManyField(related_name="mergers_out", to="org.orgunit")),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="mergers_in", to="org.orgunit"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-effective_date'],
+                "ordering": ["-effective_date"],
             },
         ),
         migrations.AddIndex(
-            model_name='orgunit',
-            index=models.Index(fields=['path'], name='org_unit_path_like', opclasses=['varchar_pattern_ops']),
+            model_name="orgunit",
+            index=models.Index(fields=["path"], name="org_unit_path_like", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='orgunit',
-            index=models.Index(fields=['kind', 'valid_to'], name='org_unit_kind_active'),
+            model_name="orgunit",
+            index=models.Index(fields=["kind", "valid_to"], name="org_unit_kind_active"),
         ),
     ]

@@ -24,16 +24,19 @@ def as_geojson(geometry: BaseGeometry) -> dict[str, Any]:
 
 def square(lon: float, lat: float, size: float = 0.001) -> dict[str, Any]:
     """A small square polygon (GeoJSON) with its south-west corner at (lon, lat)."""
-    return {"type": "Polygon", "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size],
-                                                [lon, lat + size], [lon, lat]]]}
+    return {
+        "type": "Polygon",
+        "coordinates": [[[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]],
+    }
 
 
 def tree_state() -> dict[int, tuple[Any, ...]]:
     """Everything about the tree that a failed write must leave untouched."""
     return {
         row[0]: row[1:]
-        for row in OrgUnit.objects.values_list("pk", "code", "name", "parent_id", "path", "depth", "valid_to",
-                                               "merged_into_id", "polygon")
+        for row in OrgUnit.objects.values_list(
+            "pk", "code", "name", "parent_id", "path", "depth", "valid_to", "merged_into_id", "polygon"
+        )
     }
 
 
@@ -41,9 +44,13 @@ def write_counts() -> dict[str, int]:
     """Row counts of every table an org write touches."""
     from zhufang.events.models import DomainEvent
 
-    return {"units": OrgUnit.objects.count(), "links": ParentLink.objects.count(),
-            "mergers": StationMerger.objects.count(), "audit": AuditEntry.objects.count(),
-            "events": DomainEvent.objects.count()}
+    return {
+        "units": OrgUnit.objects.count(),
+        "links": ParentLink.objects.count(),
+        "mergers": StationMerger.objects.count(),
+        "audit": AuditEntry.objects.count(),
+        "events": DomainEvent.objects.count(),
+    }
 
 
 def audit_rows(obj: OrgUnit | StationMerger, action: str | None = None) -> list[AuditEntry]:
@@ -51,3 +58,14 @@ def audit_rows(obj: OrgUnit | StationMerger, action: str | None = None) -> list[
     if action:
         rows = rows.filter(action=action)
     return list(rows.order_by("id"))
+
+
+def parent_of(unit: OrgUnit) -> OrgUnit:
+    """The unit's parent (asserting it has one)."""
+    assert unit.parent_id is not None, unit.code
+    return OrgUnit.objects.get(pk=unit.parent_id)
+
+
+def params(**values: object) -> dict[str, str]:
+    """Query parameters as the test client's type hints want them (text)."""
+    return {key: str(value) for key, value in values.items()}

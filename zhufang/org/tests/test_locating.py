@@ -14,7 +14,7 @@ from zhufang.org import services
 from zhufang.org.geometry.coords import wgs84_to_gcj02
 from zhufang.org.locating import current_locator, locate_many, locate_point
 from zhufang.org.models import OrgKind, OrgUnit
-from zhufang.org.tests.helpers import geom, square
+from zhufang.org.tests.helpers import geom, params, parent_of, square
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
@@ -28,7 +28,8 @@ def brute_force(lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndar
     district_ids, station_ids = grid_ids.copy(), grid_ids.copy()
     for grid in grids:  # descending code: the smallest code is written last and wins
         hit = shapely.intersects_xy(geom(grid), lons, lats)
-        grid_ids[hit], district_ids[hit], station_ids[hit] = grid.pk, grid.parent_id, grid.parent.parent_id
+        district = parent_of(grid)
+        grid_ids[hit], district_ids[hit], station_ids[hit] = grid.pk, district.pk, parent_of(district).pk
     return grid_ids, district_ids, station_ids
 
 
@@ -78,7 +79,8 @@ def test_points_outside_every_grid_give_minus_one(demo: Demo) -> None:
 def test_locate_point_returns_the_units(demo: Demo) -> None:
     grid = OrgUnit.objects.select_related("parent__parent").get(pk=demo.grids[5].pk)
     located = locate_point(*inside(grid))
-    assert located.grid == grid and located.district == grid.parent and located.station == grid.parent.parent
+    assert located.grid == grid and located.district == parent_of(grid)
+    assert located.station == parent_of(parent_of(grid))
 
 
 def test_locator_is_rebuilt_when_a_grid_polygon_changes(demo: Demo) -> None:
@@ -104,8 +106,14 @@ def test_locator_is_rebuilt_when_grids_are_closed_or_created(demo: Demo) -> None
     OrgUnit.objects.filter(pk=grid.pk).update(valid_to=dt.date(2026, 1, 1))
     assert locate_point(*point).grid is None
     x0, y0, _x1, _y1 = geom(demo.bureau).bounds
-    new = services.create_unit(actor=None, kind=OrgKind.GRID, code="370724010100900", name="新网格",
-                               parent=demo.districts[0], polygon=square(x0 - 0.05, y0, 0.01))
+    new = services.create_unit(
+        actor=None,
+        kind=OrgKind.GRID,
+        code="370724010100900",
+        name="新网格",
+        parent=demo.districts[0],
+        polygon=square(x0 - 0.05, y0, 0.01),
+    )
     assert locate_point(x0 - 0.045, y0 + 0.005).grid == new
 
 
@@ -134,22 +142,25 @@ def test_locate_api_answers_within_scope_only(demo: Demo) -> None:
     officer = demo.client_for("community_officer")
     grid = _officer_grid(demo)
     lon, lat = inside(grid)
-    data = officer.get("/api/v1/org/locate", {"lon": lon, "lat": lat}).json()
+    data = officer.get("/api/v1/org/locate", params(lon=lon, lat=lat)).json()
     assert data["grid"]["id"] == grid.pk and data["grid"]["code"] == grid.code
     assert data["district"]["id"] == grid.parent_id
     assert data["station"]["id"] == demo.stations[0].pk
 
     elsewhere = OrgUnit.objects.filter(kind=OrgKind.GRID, parent__parent=demo.stations[1]).first()
     assert elsewhere is not None
-    response = officer.get("/api/v1/org/locate", {"lon": inside(elsewhere)[0], "lat": inside(elsewhere)[1]})
+    response = officer.get("/api/v1/org/locate", params(lon=inside(elsewhere)[0], lat=inside(elsewhere)[1]))
     assert response.status_code == 200
     assert response.json() == {"grid": None, "district": None, "station": None}
     # the bureau-wide operator sees it
-    data = demo.client_for("centre_operator").get(
-        "/api/v1/org/locate", {"lon": inside(elsewhere)[0], "lat": inside(elsewhere)[1]}).json()
+    data = (
+        demo.client_for("centre_operator")
+        .get("/api/v1/org/locate", params(lon=inside(elsewhere)[0], lat=inside(elsewhere)[1]))
+        .json()
+    )
     assert data["grid"]["id"] == elsewhere.pk and data["station"]["id"] == demo.stations[1].pk
 
-    outside = officer.get("/api/v1/org/locate", {"lon": FAR_AWAY[0], "lat": FAR_AWAY[1]}).json()
+    outside = officer.get("/api/v1/org/locate", params(lon=FAR_AWAY[0], lat=FAR_AWAY[1])).json()
     assert outside == {"grid": None, "district": None, "station": None}
 
 
@@ -162,19 +173,19 @@ def test_locate_api_converts_gcj02(demo: Demo) -> None:
             break
     else:
         raise AssertionError("every GCJ-02 offset stays inside its grid; pick a different check")
-    data = client.get("/api/v1/org/locate", {"lon": gcj_lon, "lat": gcj_lat, "crs": "gcj02"}).json()
+    data = client.get("/api/v1/org/locate", params(lon=gcj_lon, lat=gcj_lat, crs="gcj02")).json()
     assert data["grid"]["id"] == grid.pk
-    data = client.get("/api/v1/org/locate", {"lon": gcj_lon, "lat": gcj_lat}).json()
+    data = client.get("/api/v1/org/locate", params(lon=gcj_lon, lat=gcj_lat)).json()
     assert (data["grid"] or {}).get("id") != grid.pk
 
 
 def test_locate_api_bad_input_and_permissions(demo: Demo) -> None:
     client = demo.client_for("centre_operator")
-    assert client.get("/api/v1/org/locate", {"lon": "east", "lat": 36.5}).status_code == 422
-    assert client.get("/api/v1/org/locate", {"lon": 118.5}).status_code == 422
-    assert client.get("/api/v1/org/locate", {"lon": 118.5, "lat": 36.5, "crs": "bd09"}).status_code == 422
+    assert client.get("/api/v1/org/locate", params(lon="east", lat=36.5)).status_code == 422
+    assert client.get("/api/v1/org/locate", params(lon=118.5)).status_code == 422
+    assert client.get("/api/v1/org/locate", params(lon=118.5, lat=36.5, crs="bd09")).status_code == 422
     for role in ("volunteer", "audit_admin"):
-        assert demo.client_for(role).get("/api/v1/org/locate", {"lon": 118.5, "lat": 36.5}).status_code == 403
+        assert demo.client_for(role).get("/api/v1/org/locate", params(lon=118.5, lat=36.5)).status_code == 403
 
 
 def test_batch_locate_api(demo: Demo) -> None:
@@ -183,8 +194,9 @@ def test_batch_locate_api(demo: Demo) -> None:
     lons, lats = rng.uniform(x0, x1, 300), rng.uniform(y0, y1, 300)
     expected = locate_many(lons, lats)
     client = demo.client_for("centre_operator")
-    response = client.post("/api/v1/org/locate", {"lons": lons.tolist(), "lats": lats.tolist()},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/org/locate", {"lons": lons.tolist(), "lats": lats.tolist()}, content_type="application/json"
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["grid_ids"] == expected.grid_ids.tolist()
@@ -192,16 +204,22 @@ def test_batch_locate_api(demo: Demo) -> None:
     assert data["station_ids"] == expected.station_ids.tolist()
 
     gcj = np.array([wgs84_to_gcj02(lon, lat) for lon, lat in zip(lons, lats, strict=True)])
-    data = client.post("/api/v1/org/locate", {"lons": gcj[:, 0].tolist(), "lats": gcj[:, 1].tolist(),
-                                              "crs": "gcj02"}, content_type="application/json").json()
+    data = client.post(
+        "/api/v1/org/locate",
+        {"lons": gcj[:, 0].tolist(), "lats": gcj[:, 1].tolist(), "crs": "gcj02"},
+        content_type="application/json",
+    ).json()
     assert data["grid_ids"] == expected.grid_ids.tolist()
 
-    mismatch = client.post("/api/v1/org/locate", {"lons": [118.5, 118.6], "lats": [36.5]},
-                           content_type="application/json")
+    mismatch = client.post(
+        "/api/v1/org/locate", {"lons": [118.5, 118.6], "lats": [36.5]}, content_type="application/json"
+    )
     assert mismatch.status_code == 422
-    assert client.post("/api/v1/org/locate", {"lons": [], "lats": []},
-                       content_type="application/json").json() == {"grid_ids": [], "district_ids": [],
-                                                                  "station_ids": []}
+    assert client.post("/api/v1/org/locate", {"lons": [], "lats": []}, content_type="application/json").json() == {
+        "grid_ids": [],
+        "district_ids": [],
+        "station_ids": [],
+    }
 
 
 def test_batch_locate_api_hides_units_outside_the_callers_scope(demo: Demo) -> None:
@@ -209,9 +227,15 @@ def test_batch_locate_api_hides_units_outside_the_callers_scope(demo: Demo) -> N
     other = OrgUnit.objects.filter(kind=OrgKind.GRID, parent__parent=demo.stations[1]).first()
     assert other is not None
     points = [inside(mine), inside(other), FAR_AWAY]
-    data = demo.client_for("community_officer").post(
-        "/api/v1/org/locate", {"lons": [p[0] for p in points], "lats": [p[1] for p in points]},
-        content_type="application/json").json()
+    data = (
+        demo.client_for("community_officer")
+        .post(
+            "/api/v1/org/locate",
+            {"lons": [p[0] for p in points], "lats": [p[1] for p in points]},
+            content_type="application/json",
+        )
+        .json()
+    )
     assert data["grid_ids"] == [mine.pk, -1, -1]
     assert data["district_ids"] == [mine.parent_id, -1, -1]
     assert data["station_ids"] == [demo.stations[0].pk, -1, -1]
@@ -226,21 +250,23 @@ def test_locate_page(demo: Demo) -> None:
     lon, lat = inside(grid)
     page = client.get("/org/locate/")
     assert page.status_code == 200 and 'id="map"' in page.content.decode()
-    html = client.get("/org/locate/", {"lon": lon, "lat": lat}).content.decode()
+    html = client.get("/org/locate/", params(lon=lon, lat=lat)).content.decode()
     assert 'data-testid="located-grid"' in html and grid.code in html
     other = OrgUnit.objects.filter(kind=OrgKind.GRID, parent__parent=demo.stations[1]).first()
     assert other is not None
-    html = client.get("/org/locate/", {"lon": inside(other)[0], "lat": inside(other)[1]},
-                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = client.get(
+        "/org/locate/", params(lon=inside(other)[0], lat=inside(other)[1]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "outside your scope" in html and other.code not in html
-    html = client.get("/org/locate/", {"lon": FAR_AWAY[0], "lat": FAR_AWAY[1]},
-                      HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = client.get(
+        "/org/locate/", params(lon=FAR_AWAY[0], lat=FAR_AWAY[1]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
     assert "outside every grid" in html
-    for bad in ({"lon": "abc", "lat": "36"}, {"lon": "200", "lat": "36"}, {"lon": "nan", "lat": "36"}):
+    for bad in (params(lon="abc", lat="36"), params(lon="200", lat="36"), params(lon="nan", lat="36")):
         html = client.get("/org/locate/", bad, HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert "must be numbers" in html and 'data-testid="locate-result"' not in html
     gcj = wgs84_to_gcj02(lon, lat)
-    html = client.get("/org/locate/", {"lon": gcj[0], "lat": gcj[1], "crs": "gcj02"}).content.decode()
+    html = client.get("/org/locate/", params(lon=gcj[0], lat=gcj[1], crs="gcj02")).content.decode()
     assert grid.code in html
     assert demo.client_for("volunteer").get("/org/locate/").status_code == 403
 
@@ -253,7 +279,7 @@ def test_command_line_locate(demo: Demo, capsys: pytest.CaptureFixture[str]) -> 
     lon, lat = inside(grid)
     assert main(["locate", str(lon), str(lat)]) == 0
     out = capsys.readouterr().out
-    assert grid.code in out and grid.parent.code in out and grid.parent.parent.code in out
+    assert grid.code in out and parent_of(grid).code in out and parent_of(parent_of(grid)).code in out
 
     gcj = wgs84_to_gcj02(lon, lat)
     assert commands.locate(argparse.Namespace(lon=gcj[0], lat=gcj[1], crs="gcj02")) == 0

@@ -14,20 +14,34 @@ from zhufang.audit.models import AuditAction
 from zhufang.conftest import Demo
 from zhufang.org import services
 from zhufang.org.models import OrgKind, OrgUnit, ParentLink
-from zhufang.org.tests.helpers import as_geojson, audit_rows, geom, square, tree_state, write_counts
+from zhufang.org.tests.helpers import (
+    as_geojson,
+    audit_rows,
+    geom,
+    parent_of,
+    square,
+    tree_state,
+    write_counts,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
-BOWTIE = {"type": "Polygon", "coordinates": [[[118.50, 36.50], [118.51, 36.51], [118.51, 36.50],
-                                              [118.50, 36.51], [118.50, 36.50]]]}
+BOWTIE = {
+    "type": "Polygon",
+    "coordinates": [[[118.50, 36.50], [118.51, 36.51], [118.51, 36.50], [118.50, 36.51], [118.50, 36.50]]],
+}
 
 
 def _create(demo: Demo, **overrides: Any) -> OrgUnit:
     district = demo.districts[0]
     inner = geom(demo.grids[0]).buffer(-0.0002)
     kwargs: dict[str, Any] = {
-        "actor": demo.user("system_admin"), "kind": OrgKind.GRID, "code": "370724999999001", "name": "测试网格",
-        "parent": district, "polygon": as_geojson(inner),
+        "actor": demo.user("system_admin"),
+        "kind": OrgKind.GRID,
+        "code": "370724999999001",
+        "name": "测试网格",
+        "parent": district,
+        "polygon": as_geojson(inner),
     }
     kwargs.update(overrides)
     return services.create_unit(**kwargs)
@@ -58,7 +72,7 @@ def test_create_writes_path_depth_link_and_audit_row(demo: Demo) -> None:
     assert unit.depth == district.depth + 1 == 3
     assert unit.parent_id == district.pk
     assert unit.valid_from == timezone.localdate() and unit.valid_to is None
-    assert unit.polygon["type"] == "Polygon"
+    assert unit.polygon is not None and unit.polygon["type"] == "Polygon"
     assert unit.area_km2 and unit.area_km2 > 0
     assert shapely.Point(unit.centroid_lon, unit.centroid_lat).within(geom(unit))
     assert OrgUnit.objects.subtree(district).filter(pk=unit.pk).exists()
@@ -73,13 +87,18 @@ def test_create_writes_path_depth_link_and_audit_row(demo: Demo) -> None:
     assert row.changes["code"] == [None, "370724999999001"]
     assert row.changes["kind"] == [None, "grid"]
     assert row.changes["parent"] == [None, district.pk]
-    assert write_counts() == {**counts, "units": counts["units"] + 1, "links": counts["links"] + 1,
-                              "audit": counts["audit"] + 1}
+    assert write_counts() == {
+        **counts,
+        "units": counts["units"] + 1,
+        "links": counts["links"] + 1,
+        "audit": counts["audit"] + 1,
+    }
 
 
 def test_create_station_without_polygon_and_a_bureau_at_the_root(demo: Demo) -> None:
-    station = _create(demo, kind=OrgKind.STATION, code="370724990000", name="新城派出所", parent=demo.bureau,
-                      polygon=None)
+    station = _create(
+        demo, kind=OrgKind.STATION, code="370724990000", name="新城派出所", parent=demo.bureau, polygon=None
+    )
     assert station.path == f"/{demo.bureau.pk}/{station.pk}/" and station.depth == 1
     assert station.polygon is None and station.area_km2 is None
     bureau = _create(demo, kind=OrgKind.BUREAU, code="370725000000", name="邻县公安局", parent=None, polygon=None)
@@ -94,10 +113,17 @@ def test_duplicate_code_is_refused_on_code(demo: Demo) -> None:
     _assert_refused(demo, "code", code=f"  {demo.grids[3].code} ")
 
 
-@pytest.mark.parametrize(("kind", "parent_attr"), [
-    (OrgKind.GRID, "station"), (OrgKind.GRID, "bureau"), (OrgKind.DISTRICT, "district"),
-    (OrgKind.STATION, "district"), (OrgKind.DISTRICT, None), (OrgKind.BUREAU, "bureau"),
-])
+@pytest.mark.parametrize(
+    ("kind", "parent_attr"),
+    [
+        (OrgKind.GRID, "station"),
+        (OrgKind.GRID, "bureau"),
+        (OrgKind.DISTRICT, "district"),
+        (OrgKind.STATION, "district"),
+        (OrgKind.DISTRICT, None),
+        (OrgKind.BUREAU, "bureau"),
+    ],
+)
 def test_wrong_parent_kind_is_refused_on_parent(demo: Demo, kind: str, parent_attr: str | None) -> None:
     parents = {"station": demo.stations[0], "bureau": demo.bureau, "district": demo.districts[0], None: None}
     parent = parents[parent_attr]
@@ -123,18 +149,31 @@ def test_parent_no_longer_active_is_refused(demo: Demo) -> None:
     _assert_refused(demo, "parent", parent=district)
 
 
-@pytest.mark.parametrize("polygon", [
-    BOWTIE,
-    "{not json",
-    '{"type": "Polygon", "coordinates": "nonsense"}',
-    {"type": "Polygon"},
-    {"type": "Point", "coordinates": [118.5, 36.5]},
-    {"type": "LineString", "coordinates": [[118.5, 36.5], [118.6, 36.6]]},
-    {"type": "Polygon", "coordinates": [[[118.5, 36.5], [118.6, 36.5], [118.5, 36.5]]]},
-    {"type": "Polygon", "coordinates": []},
-    square(500.0, 36.5),
-], ids=["bowtie", "malformed-json", "bad-coordinates", "no-coordinates", "point", "line", "too-few-points",
-        "empty", "longitude-out-of-range"])
+@pytest.mark.parametrize(
+    "polygon",
+    [
+        BOWTIE,
+        "{not json",
+        '{"type": "Polygon", "coordinates": "nonsense"}',
+        {"type": "Polygon"},
+        {"type": "Point", "coordinates": [118.5, 36.5]},
+        {"type": "LineString", "coordinates": [[118.5, 36.5], [118.6, 36.6]]},
+        {"type": "Polygon", "coordinates": [[[118.5, 36.5], [118.6, 36.5], [118.5, 36.5]]]},
+        {"type": "Polygon", "coordinates": []},
+        square(500.0, 36.5),
+    ],
+    ids=[
+        "bowtie",
+        "malformed-json",
+        "bad-coordinates",
+        "no-coordinates",
+        "point",
+        "line",
+        "too-few-points",
+        "empty",
+        "longitude-out-of-range",
+    ],
+)
 def test_bad_geojson_is_refused_on_polygon(demo: Demo, polygon: Any) -> None:
     _assert_refused(demo, "polygon", polygon=polygon)
 
@@ -173,20 +212,23 @@ def test_update_polygon_recomputes_area_and_centroid(demo: Demo) -> None:
     grid = demo.grids[0]
     smaller = geom(grid).buffer(-0.0005)
     unit = services.update_unit(actor=demo.user("system_admin"), unit=grid, polygon=as_geojson(smaller))
-    assert unit.area_km2 < grid.area_km2
+    assert unit.area_km2 is not None and grid.area_km2 is not None and unit.area_km2 < grid.area_km2
     assert shapely.Point(unit.centroid_lon, unit.centroid_lat).within(smaller)
     (row,) = audit_rows(grid, AuditAction.UPDATE)
     assert "polygon" in row.changes
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"code": "370724010000"}, "code"),
-    ({"code": "  "}, "code"),
-    ({"name": ""}, "name"),
-    ({"kind": "station"}, "kind"),
-    ({"parent": 1}, "parent"),
-    ({"polygon": BOWTIE}, "polygon"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"code": "370724010000"}, "code"),
+        ({"code": "  "}, "code"),
+        ({"name": ""}, "name"),
+        ({"kind": "station"}, "kind"),
+        ({"parent": 1}, "parent"),
+        ({"polygon": BOWTIE}, "polygon"),
+    ],
+)
 def test_update_refuses_bad_input_and_writes_nothing(demo: Demo, fields: dict[str, Any], field: str) -> None:
     before, counts = tree_state(), write_counts()
     with pytest.raises(ValidationError) as excinfo:
@@ -200,7 +242,7 @@ def test_update_refuses_bad_input_and_writes_nothing(demo: Demo, fields: dict[st
 
 def test_move_district_rewrites_the_paths_of_its_whole_subtree(demo: Demo) -> None:
     district = demo.districts[0]
-    old_station = OrgUnit.objects.get(pk=district.parent_id)
+    old_station = parent_of(district)
     new_station = next(s for s in demo.stations if s.pk != old_station.pk)
     grid_ids = set(OrgUnit.objects.filter(parent=district).values_list("pk", flat=True))
     assert len(grid_ids) >= 2
@@ -241,8 +283,13 @@ def test_move_refuses_its_own_subtree_and_wrong_kinds(demo: Demo) -> None:
     assert grid is not None
     admin = demo.user("system_admin")
     before, counts = tree_state(), write_counts()
-    for unit, new_parent in ((district, grid), (district, district), (station, station), (grid, demo.stations[1]),
-                             (district, demo.bureau)):
+    for unit, new_parent in (
+        (district, grid),
+        (district, district),
+        (station, station),
+        (grid, demo.stations[1]),
+        (district, demo.bureau),
+    ):
         with pytest.raises(ValidationError) as excinfo:
             services.move_unit(actor=admin, unit=unit, new_parent=new_parent)
         assert "parent" in excinfo.value.message_dict
@@ -252,9 +299,11 @@ def test_move_refuses_its_own_subtree_and_wrong_kinds(demo: Demo) -> None:
 def test_move_cannot_take_effect_before_the_current_assignment_began(demo: Demo) -> None:
     district = demo.districts[0]
     before, counts = tree_state(), write_counts()
+    assert district.valid_from is not None
     with pytest.raises(ValidationError) as excinfo:
-        services.move_unit(actor=None, unit=district, new_parent=demo.stations[2],
-                           effective=district.valid_from - dt.timedelta(days=1))
+        services.move_unit(
+            actor=None, unit=district, new_parent=demo.stations[2], effective=district.valid_from - dt.timedelta(days=1)
+        )
     assert "effective" in excinfo.value.message_dict
     assert tree_state() == before and write_counts() == counts
 
@@ -269,8 +318,7 @@ def test_move_refuses_a_closed_parent(demo: Demo) -> None:
 def test_move_to_the_current_parent_changes_nothing(demo: Demo) -> None:
     district = demo.districts[0]
     before, counts = tree_state(), write_counts()
-    services.move_unit(actor=demo.user("system_admin"), unit=district,
-                       new_parent=OrgUnit.objects.get(pk=district.parent_id))
+    services.move_unit(actor=demo.user("system_admin"), unit=district, new_parent=parent_of(district))
     assert tree_state() == before and write_counts() == counts
 
 
@@ -280,3 +328,20 @@ def test_move_grid_to_another_district(demo: Demo) -> None:
     moved = services.move_unit(actor=None, unit=grid, new_parent=target)
     assert moved.path == f"{target.path}{grid.pk}/"
     assert moved.ancestor_ids() == [demo.bureau.pk, target.parent_id, target.pk, grid.pk]
+
+
+def test_move_reads_the_new_parents_current_path(demo: Demo) -> None:
+    """A caller holding a stale copy of the new parent (moved since) must not write stale paths."""
+    district, other = demo.districts[0], next(d for d in demo.districts if d.parent_id != demo.districts[0].parent_id)
+    stale_other = OrgUnit.objects.get(pk=other.pk)
+    services.move_unit(
+        actor=None,
+        unit=other,
+        new_parent=demo.stations[2] if other.parent_id != demo.stations[2].pk else demo.stations[1],
+    )
+    grid = OrgUnit.objects.filter(parent=district).first()
+    assert grid is not None
+    moved = services.move_unit(actor=None, unit=grid, new_parent=stale_other)
+    fresh_other = OrgUnit.objects.get(pk=other.pk)
+    assert fresh_other.path != stale_other.path
+    assert moved.path == f"{fresh_other.path}{grid.pk}/"

@@ -103,9 +103,7 @@ def test_area_matches_geodesic_area() -> None:
     import pyproj  # comes with geopandas (test requirements)
 
     geod = pyproj.Geod(ellps="WGS84")
-    poly = shapely.segmentize(
-        shapely.Polygon([(118.3, 36.3), (118.8, 36.25), (118.75, 36.7), (118.35, 36.75)]), 0.001
-    )
+    poly = shapely.segmentize(shapely.Polygon([(118.3, 36.3), (118.8, 36.25), (118.75, 36.7), (118.35, 36.75)]), 0.001)
     expected = abs(geod.geometry_area_perimeter(poly)[0])
     assert area_m2(poly) == pytest.approx(expected, rel=1e-6)
     assert area_km2(poly) == pytest.approx(expected / 1e6, rel=1e-6)

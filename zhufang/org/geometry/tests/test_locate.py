@@ -42,9 +42,7 @@ def shared_points() -> tuple[list[tuple[float, float]], list[tuple[float, float]
             for a, b in pairwise(coords):
                 key = (a, b) if a <= b else (b, a)
                 edge_owner.setdefault(key, set()).add(code)
-    midpoints = [
-        ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for (a, b), owners in edge_owner.items() if len(owners) == 2
-    ]
+    midpoints = [((a[0] + b[0]) / 2, (a[1] + b[1]) / 2) for (a, b), owners in edge_owner.items() if len(owners) == 2]
     return sorted(vertices), sorted(midpoints)
 
 

@@ -105,9 +105,7 @@ def test_grid_moved_outside_its_district() -> None:
     assert len(outside) == 1
     issue = outside[0]
     assert issue.level == ERROR and issue.unit_code == grid.code and issue.other_code == grid.parent_code
-    assert re.fullmatch(
-        rf"网格{grid.code}不在其警务区{grid.parent_code}内，超出面积\d+平方米", issue.message_zh
-    )
+    assert re.fullmatch(rf"网格{grid.code}不在其警务区{grid.parent_code}内，超出面积\d+平方米", issue.message_zh)
     assert _by_code(issues, "gap")  # the hole it left behind
 
 
@@ -202,9 +200,7 @@ def test_geojson_gcj02_is_converted() -> None:
             diff = shapely.get_coordinates(got.polygon) - shapely.get_coordinates(want.polygon)
             assert np.abs(diff).max() < 1e-8  # ≈ 1 mm
     _, issues = parse_geojson_units(json.dumps(_feature_collection(gcj_units, crs="bd09")), "bd.geojson")
-    assert issues[0].code == "unsupported_crs" and issues[0].message_zh.startswith(
-        "bd.geojson: 不支持的坐标系"
-    )
+    assert issues[0].code == "unsupported_crs" and issues[0].message_zh.startswith("bd.geojson: 不支持的坐标系")
 
 
 def test_malformed_json() -> None:
