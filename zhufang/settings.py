@@ -91,24 +91,24 @@ def database_from_url(url: str) -> dict[str, object]:
     }
 
 
+# SQLite with a web server, a worker and an import at once: WAL so readers never block the writer,
+# BEGIN IMMEDIATE so a write transaction takes the lock up front (no upgrade deadlock), and a busy
+# timeout so a writer waits instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; "
+    "PRAGMA foreign_keys=ON;",
+}
+
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
-    # SQLite with a web server, a worker and an import at once: WAL so readers never block the
-    # writer, BEGIN IMMEDIATE so a write transaction takes the lock up front (no upgrade deadlock),
-    # and a busy timeout so a writer waits instead of failing with "database is locked".
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("ZHUFANG_SQLITE_PATH", str(VAR_DIR / "zhufang.sqlite3")),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA busy_timeout=30000; PRAGMA foreign_keys=ON;"
-                ),
-            },
+            "OPTIONS": SQLITE_OPTIONS,
         }
     }
 

@@ -16,4 +16,5 @@ urlpatterns = [
     path("roles/<int:pk>/", views.role_edit, name="role_edit"),
     path("grants/", views.grantees, name="grantees"),
     path("tokens/", views.tokens, name="tokens"),
+    path("roster/", views.roster_page, name="roster"),
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from zhufang.accounts import services
+from zhufang.accounts.exports import export_roster_csv, roster
 from zhufang.accounts.models import ApiToken, DataScope, Role, User
 from zhufang.accounts.permissions import PERMISSION_LABELS, Perm
 from zhufang.accounts.scope import effective_scope, get_visible_or_none
@@ -347,3 +348,40 @@ def tokens(request: HttpRequest) -> HttpResponse:
     scope = effective_scope(actor)
     rows = [t for t in ApiToken.objects.select_related("unit") if scope.contains_unit(t.unit)]
     return render(request, "accounts/tokens.html", {"form": form, "tokens": rows})
+
+
+# --- roster (officers in scope) and its audited export --------------------------------------------
+
+
+@login_required
+def roster_page(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request, Perm.ORG_VIEW)
+    unit_id = int(request.GET["unit"]) if request.GET.get("unit", "").isdigit() else None
+    q = request.GET.get("q", "").strip()
+    users = roster(actor, unit_id=unit_id, q=q)
+    error = ""
+    if request.method == "POST":
+        filters = {"unit": unit_id, "q": q}
+        try:
+            content = export_roster_csv(actor, users, reason=request.POST.get("reason", ""), filters=filters)
+        except ValidationError as exc:
+            error = "；".join(exc.messages)
+        else:
+            response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="roster.csv"'
+            return response
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    for user in page:
+        user.phone_masked = mask_phone(user.phone) if user.phone else ""  # type: ignore[attr-defined]
+    return render(
+        request,
+        "accounts/roster.html",
+        {
+            "page": page,
+            "q": q,
+            "unit": unit_id,
+            "error": error,
+            "personal_data": True,
+            "can_export": actor.has_permission(Perm.DATA_EXPORT),
+        },
+    )

@@ -50,6 +50,12 @@ def entries(
     principal = principal_of(request)
     if not principal.has_permission(Perm.AUDIT_READ):
         raise HttpError(403, "permission audit.read required")
+    record(
+        action=AuditAction.VIEW,
+        actor=principal,
+        object_type="audit.auditentry",
+        changes={"filters": {k: v for k, v in request.GET.items() if v}},
+    )
     rows = filter_entries(
         action=action,
         actor=actor,

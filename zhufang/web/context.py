@@ -16,6 +16,7 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("org:locate", _("Locate a point"), Perm.ORG_VIEW),
     ("org:import", _("Import polygons"), Perm.ORG_MANAGE),
     ("org:mergers", _("Station mergers"), Perm.ORG_MANAGE),
+    ("accounts:roster", _("Roster"), Perm.ORG_VIEW),
     ("accounts:users", _("Users"), Perm.USER_MANAGE),
     ("accounts:roles", _("Roles & scopes"), Perm.ROLE_MANAGE),
     ("accounts:tokens", _("API tokens"), Perm.API_TOKEN_MANAGE),

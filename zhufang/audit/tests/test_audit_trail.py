@@ -189,3 +189,15 @@ def test_audit_pages_browse_filter_and_verify(demo: Demo) -> None:
     assert AuditEntry.objects.filter(action=AuditAction.VERIFY, actor=demo.user("audit_admin")).exists()
     api = client.post("/api/v1/audit/verify").json()
     assert api["ok"] is True
+
+
+def test_the_auditors_own_reading_is_audited(demo: Demo) -> None:
+    auditor = demo.user("audit_admin")
+    client = demo.client_for("audit_admin")
+    client.get("/audit/", {"action": "reveal", "actor": "100004"})
+    client.get("/api/v1/audit/entries", {"object_type": "accounts.user"})
+    views = AuditEntry.objects.filter(action=AuditAction.VIEW, actor=auditor).order_by("id")
+    assert [v.changes["filters"] for v in views] == [
+        {"action": "reveal", "actor": "100004"},
+        {"object_type": "accounts.user"},
+    ]
