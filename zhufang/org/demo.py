@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from zhufang.accounts.builtin_roles import ensure_builtin_roles
@@ -131,7 +132,11 @@ def build_demo(*, size: str = "small", seed: int = 2026) -> DemoResult:
         result.created = True
     bureau = OrgUnit.objects.get(code=bureau_code)
     _ensure_demo_users(bureau, roles, seed)
-    tree = OrgUnit.objects.subtree(bureau).active()
+    roots = OrgUnit.objects.filter(code__in=[b.code for b in jurisdiction.bureaus])
+    in_any_root = Q()
+    for root in roots:
+        in_any_root |= Q(path__startswith=root.path)
+    tree = OrgUnit.objects.active().filter(in_any_root)  # city size: ten county bureaus
     kinds = (OrgKind.STATION, OrgKind.DISTRICT, OrgKind.GRID, OrgKind.TOWNSHIP, OrgKind.DEPARTMENT)
     result.counts = {kind: tree.filter(kind=kind).count() for kind in kinds}
     result.counts["users"] = User.objects.filter(unit__in=tree.values("pk")).count()
@@ -217,7 +222,7 @@ def _ensure_demo_users(bureau: OrgUnit, roles: dict[str, Role], seed: int) -> No
         "district": first_district,
         "grid": first_grid,
         "centre": tree.filter(kind=OrgKind.CENTRE).first(),
-        "department": tree.filter(kind=OrgKind.DEPARTMENT).order_by("code").first(),
+        "department": tree.filter(kind=OrgKind.DEPARTMENT, code__endswith="ZA").first(),  # 治安管理大队
     }
     password = make_password(DEMO_PASSWORD)  # one hash for all demo accounts: Argon2 per user is slow
     users: list[User] = []
