@@ -54,10 +54,12 @@ def _register_routers() -> None:
     from zhufang.accounts.api import router as accounts_router
     from zhufang.audit.api import router as audit_router
     from zhufang.org.api import router as org_router
+    from zhufang.registry.api import router as registry_router
 
     api.add_router("/org", org_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/registry", registry_router)
 
 
 _register_routers()

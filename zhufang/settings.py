@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "zhufang.audit",
     "zhufang.events",
     "zhufang.jobs",
+    "zhufang.idempotency",
+    "zhufang.registry",
     "zhufang.web",
 ]
 

@@ -22,6 +22,8 @@ class Perm:
     PERSONAL_DATA_VIEW = "pii.view"
     PERSONAL_DATA_REVEAL = "pii.reveal"
     DATA_EXPORT = "data.export"
+    REGISTRY_EDIT = "registry.edit"
+    REGISTRY_IMPORT = "registry.import"
     API_TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission code, not a secret
 
 
@@ -35,6 +37,8 @@ PERMISSION_LABELS: dict[str, object] = {
     Perm.PERSONAL_DATA_VIEW: _("View personal data (masked)"),
     Perm.PERSONAL_DATA_REVEAL: _("Reveal personal identifiers with a reason"),
     Perm.DATA_EXPORT: _("Export data with a reason"),
+    Perm.REGISTRY_EDIT: _("Collect and edit registry data (addresses, houses, people, establishments)"),
+    Perm.REGISTRY_IMPORT: _("Import registry spreadsheets"),
     Perm.API_TOKEN_MANAGE: _("Manage integration API tokens"),
 }
 
