@@ -16,7 +16,8 @@ def _setup_django() -> None:
     django.setup()
 
 
-BENCHMARKS = {"locate": "benchmarks.locate"}
+BENCHMARKS = {"locate": "benchmarks.locate", "registry": "benchmarks.registry_import",
+              "address-matching": "benchmarks.address_matching"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,5 +10,6 @@ urlpatterns = [
     path("org/", include("zhufang.org.urls")),
     path("accounts/", include("zhufang.accounts.urls")),
     path("audit/", include("zhufang.audit.urls")),
+    path("registry/", include("zhufang.registry.urls")),
     path("", include("zhufang.web.urls")),
 ]

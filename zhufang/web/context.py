@@ -14,6 +14,8 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("web:home", _("Home"), ()),
     ("org:tree", _("Organisation & map"), Perm.ORG_VIEW),
     ("org:locate", _("Locate a point"), Perm.ORG_VIEW),
+    ("registry:search", _("Registry"), Perm.ORG_VIEW),
+    ("registry:import", _("Import registry data"), Perm.REGISTRY_IMPORT),
     ("org:import", _("Import polygons"), Perm.ORG_MANAGE),
     ("org:mergers", _("Station mergers"), Perm.ORG_MANAGE),
     ("accounts:roster", _("Roster"), Perm.ORG_VIEW),

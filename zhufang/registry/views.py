@@ -1,0 +1,130 @@
+"""Registry pages: search (people by name or full ID, houses by address), the house page where an
+officer marks the use and registers a newly arrived resident, and the import page (dry run first)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from zhufang.accounts.models import User
+from zhufang.accounts.permissions import Perm
+from zhufang.accounts.scope import get_visible_or_none
+from zhufang.registry import services
+from zhufang.registry.api import person_out
+from zhufang.registry.imports.runner import ImportRefused, import_addresses, import_people
+from zhufang.registry.models import House, HouseUse, IdType, PersonCategory
+from zhufang.privacy.masking import mask_id_number
+from zhufang.registry.queries import looks_like_document_number, search_houses, search_people
+
+
+def _user(request: HttpRequest, perm: str = Perm.ORG_VIEW) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if not user.has_permission(perm):
+        raise PermissionDenied
+    return user
+
+
+@login_required
+def search(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    # POST, so a document number typed into the search never lands in URLs, history or access logs
+    q = (request.POST.get("q") or request.GET.get("q", "")).strip()
+    people = [person_out(user, p) for p in search_people(user, q)[:50]] if q else []
+    houses = list(search_houses(user, q)[:50]) if q else []
+    shown = mask_id_number(q) if looks_like_document_number(q) else q
+    return render(
+        request,
+        "registry/search.html",
+        {"q": shown, "searched": bool(q), "people": people, "houses": houses, "personal_data": True},
+    )
+
+
+class RegisterForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=50)
+    id_type = forms.ChoiceField(label=_("Document type"), choices=IdType.choices)
+    id_number = forms.CharField(label=_("Document number"), max_length=30)
+    category = forms.ChoiceField(label=_("Category"), choices=PersonCategory.choices)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+
+@login_required
+def house(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    found = get_visible_or_none(user, House.objects.select_related("address", "owner_unit"), pk=pk)
+    if found is None:
+        raise Http404
+    form = RegisterForm(request.POST or None) if request.POST.get("op") == "register" else RegisterForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("op") == "use":
+                services.set_house_use(actor=user, house=found, use=request.POST.get("use", ""))
+                messages.success(request, _("House use saved"))
+                return redirect("registry:house", pk=pk)
+            if form.is_valid():
+                person = services.register_person(actor=user, house=found, **form.cleaned_data)
+                messages.success(request, _("Registered %(name)s") % {"name": person.name})
+                return redirect("registry:house", pk=pk)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+    residents = [person_out(user, p) for p in found.residents.filter(is_active=True).select_related("house__address")]
+    return render(
+        request,
+        "registry/house.html",
+        {
+            "house": found,
+            "residents": residents,
+            "form": form,
+            "uses": HouseUse.choices,
+            "can_edit": user.has_permission(Perm.REGISTRY_EDIT),
+            "personal_data": True,
+        },
+    )
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request, Perm.REGISTRY_IMPORT)
+    report, refused = None, []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        kind = request.POST.get("kind", "people")
+        importer = {"people": import_people, "addresses": import_addresses}.get(kind)
+        if upload is None or importer is None:
+            refused = [str(_("Choose a file and what it holds"))]
+        else:
+            spool = Path(settings.VAR_DIR) / "imports"
+            spool.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=spool) as directory:
+                path = Path(directory) / Path(upload.name or "upload.csv").name
+                with path.open("wb") as handle:
+                    for chunk in upload.chunks():
+                        handle.write(chunk)
+                try:
+                    report = importer(
+                        path,
+                        actor=user,
+                        dry_run=request.POST.get("apply") != "1",
+                        display_name=upload.name,
+                        ignore_unknown=request.POST.get("ignore_unknown") == "1",
+                    )
+                except ImportRefused as exc:
+                    refused = exc.messages
+    return render(request, "registry/import.html", {"report": report, "refused": refused})
