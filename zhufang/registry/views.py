@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
 from zhufang.accounts.scope import get_visible_or_none
+from zhufang.privacy.masking import mask_id_number
 from zhufang.registry import services
 from zhufang.registry.api import person_out
 from zhufang.registry.imports.runner import ImportRefused, import_addresses, import_people
 from zhufang.registry.models import House, HouseUse, IdType, PersonCategory
-from zhufang.privacy.masking import mask_id_number
 from zhufang.registry.queries import looks_like_document_number, search_houses, search_people
 
 
