@@ -80,26 +80,30 @@ class DirtyCase:
     source_id: int
 
 
+def _readable(number: str) -> bool:
+    """Whether a number can be written in Chinese numerals here (18 → 十八; not 18-1, A, 0)."""
+    return number.isdigit() and 0 < int(number) < 10000
+
+
 def applicable_kinds(parts: AddressParts) -> list[str]:
     """The kinds of dirt that change this address."""
     needs = {
-        "cn_numerals": bool(parts.house_number or parts.building or parts.room),
+        "cn_numerals": _readable(parts.house_number) or _readable(parts.building) or parts.room.isdigit(),
         "synonym": bool(parts.building or parts.unit_no or parts.room or parts.house_number),
         "missing_township": bool(parts.township),
-        "missing_community": bool(parts.community),
+        # a village door without a street (王家庄村58号) has nothing left to find it by without the village
+        "missing_community": bool(parts.community and parts.street),
         "missing_county": bool(parts.county),
         "typo_street": len(parts.street) >= 2,
         "room_form": bool(parts.room),
-        "unit_cn": bool(parts.unit_no),
+        "unit_cn": _readable(parts.unit_no),
     }
     return [k for k in DIRT_KINDS if needs.get(k, True)]
 
 
 def _typo(name: str, rng: random.Random, known_streets: Collection[str]) -> str:
     core = name_core(name) or name[:1]
-    replaceable = [
-        i for i, ch in enumerate(core) if any(c not in _FORBIDDEN for c in SIMILAR_CHARS.get(ch, ""))
-    ]
+    replaceable = [i for i, ch in enumerate(core) if any(c not in _FORBIDDEN for c in SIMILAR_CHARS.get(ch, ""))]
     for _ in range(30):
         if replaceable and (len(name) < 3 or rng.random() < 0.6):
             i = rng.choice(replaceable)
@@ -187,7 +191,8 @@ def dirty_variant(
         elif kind == "unit_cn":
             seg["unit"] = f"{int_to_cn(int(parts.unit_no))}单元"
         elif kind == "cn_numerals":
-            options = [k for k, v in (("house", parts.house_number), ("building", parts.building), ("room", parts.room)) if v.isdigit()]
+            options = [k for k, v in (("house", parts.house_number), ("building", parts.building)) if _readable(v)]
+            options += ["room"] if parts.room.isdigit() else []
             for which in rng.sample(options, rng.randint(1, len(options))):
                 if which == "house":
                     seg["house"] = f"{int_to_cn(int(parts.house_number))}号"
@@ -237,7 +242,7 @@ def make_dirty_cases(
     two_kinds_share: float = 0.4,
 ) -> list[DirtyCase]:
     """``n`` dirty cases drawn (with replacement) from ``standard``, with their ground truth."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — reproducible test data, not security
     known = frozenset(p.street for _, p in standard)
     by_community: dict[tuple[str, str, str], set[str]] = {}
     for _, p in standard:

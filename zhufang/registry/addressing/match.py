@@ -8,14 +8,19 @@ with the standard set's :class:`~.parse.Gazetteer`, then:
    contradict a level the query states (and the gazetteer knows) are dropped; one left → matched.
    Confidence 1.0 when every administrative level agrees, 0.97 when some were missing or inferred.
    Several left (a street name used in two villages, the village not given) → no match, candidates
-   listed, for review.
+   listed, for review. None left but the street + numbers are unique → that address, method "fuzzy",
+   note "admin_conflict", confidence 0.7 (the text names another community: a person checks) —
+   unless a similar street in the named community has these numbers (then that one, fuzzy).
+   Street-less standard addresses (王家庄村58号) are looked up the same way with street "".
 2. **fuzzy** — the street is unknown (typo) or absent: the candidates are the streets of the
    narrowest administrative unit the query names (community, else township, else the county) that
    have an address with the same number key — never a scan of all standard strings. The street name
-   is scored with ``rapidfuzz.fuzz.ratio``; the best must reach :data:`FUZZY_MIN_SCORE` and beat the
-   runner-up. Confidence = score × a factor for how narrow the unit was.
+   is scored with ``rapidfuzz.fuzz.ratio`` (ties broken by Levenshtein similarity); the best must reach
+   :data:`FUZZY_MIN_SCORE` and beat the runner-up. Confidence = score × a factor for how narrow the
+   unit was.
 3. **none** — nothing qualifies (a street that does not exist, numbers that do not exist).
 
+Characters the parser could not place (``ParsedAddress.leftover``) lower every confidence a little.
 ``MatchResult.needs_review`` is true below :data:`REVIEW_THRESHOLD` (and for every non-match).
 Deterministic: no set iteration reaches the output; ties are broken by name.
 """
@@ -26,9 +31,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from .normalise import normalise_name
-from .parse import ADMIN_LEVELS, Gazetteer, ParsedAddress, parse_address
+from .parse import Gazetteer, ParsedAddress, parse_address
 from .structure import AddressParts
 
 REVIEW_THRESHOLD = 0.85
@@ -39,6 +45,7 @@ CONFIDENCE_ADMIN_CONFLICT = 0.7  # unique street and numbers, but the query name
 CONFIDENCE_NO_STREET = 0.6  # no street given, one address in the unit has these numbers
 UNIT_FACTOR = {"community": 1.0, "township": 0.95, "county": 0.9}
 MAX_CANDIDATES = 5
+TIE_LIMIT = 10  # fuzzy candidates scored for the tie-break
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +77,8 @@ class AddressMatcher:
         self,
         standard: Sequence[tuple[int, AddressParts]] | Iterable[tuple[int, AddressParts]],
         *,
-        review_threshold: float = REVIEW_THRESHOLD,
         fuzzy_min_score: float = FUZZY_MIN_SCORE,
     ) -> None:
-        self.review_threshold = review_threshold
         self.fuzzy_min_score = fuzzy_min_score
         names: dict[str, str] = {}
 
@@ -109,7 +114,7 @@ class AddressMatcher:
             self.size += 1
         self.gazetteer = Gazetteer(chains)
         self._num_streets: dict[str, frozenset[str]] = {k: frozenset(v) for k, v in num_streets.items()}
-        self._all_streets = frozenset(c[3] for c in chains)
+        self._all_streets = frozenset(c[3] for c in chains if c[3])
 
     # --------------------------------------------------------------------------------- public
 
@@ -137,20 +142,27 @@ class AddressMatcher:
             return MatchResult(None, 0.0, "none", (), "no_numbers")
         given = self._given_admin(parts)
         penalty = 1.0 - 0.3 * min(1.0, len(parsed.leftover) / max(1, len(parsed.normalised)))
-        if parts.street:
-            ids = self._ids(parts.street, numkey)
-            if ids:
-                return self._resolve(ids, given, parsed, penalty)
+        ids = self._ids(parts.street, numkey)  # street "" too: 王家庄村58号 has no street
+        if ids:
+            result = self._resolve(ids, given, parsed, penalty)
+            if result.note != "admin_conflict":
+                return result
+            # the street exists, but elsewhere: a similar street in the named community comes first
+            # (后徐庄一巷 in 后徐家庄村 is a typo of 后徐家庄一巷, not 徐庄村's 徐庄一巷)
+            nearer = self._fuzzy(parts.street, numkey, given, penalty)
+            return nearer if nearer.address_id is not None else result
         return self._fuzzy(parts.street, numkey, given, penalty)
 
     # -------------------------------------------------------------------------------- internals
 
     def _given_admin(self, parts: AddressParts) -> tuple[str, str, str]:
         """The administrative levels the query states and the gazetteer knows ('' otherwise)."""
-        g = self.gazetteer
-        return tuple(  # type: ignore[return-value]
-            value if value and g.is_known(level, value) else ""
-            for level, value in zip(ADMIN_LEVELS, (parts.county, parts.township, parts.community), strict=True)
+        levels_of = self.gazetteer.levels_of
+        county, township, community = parts.county, parts.township, parts.community
+        return (
+            county if county and "county" in levels_of.get(county, ()) else "",
+            township if township and "township" in levels_of.get(township, ()) else "",
+            community if community and "community" in levels_of.get(community, ()) else "",
         )
 
     def _ids(self, street: str, numkey: str) -> list[int]:
@@ -163,7 +175,11 @@ class AddressMatcher:
 
     def _consistent(self, address_id: int, given: tuple[str, str, str]) -> bool:
         chain = self._admin_chains[self._admin_of[address_id]]
-        return all(not g or g == c for g, c in zip(given, chain, strict=True))
+        return (
+            (not given[0] or given[0] == chain[0])
+            and (not given[1] or given[1] == chain[1])
+            and (not given[2] or given[2] == chain[2])
+        )
 
     def _resolve(
         self, ids: list[int], given: tuple[str, str, str], parsed: ParsedAddress, penalty: float
@@ -172,11 +188,13 @@ class AddressMatcher:
         if len(consistent) == 1:
             full = all(given) and not parsed.inferred
             confidence = (CONFIDENCE_EXACT if full else CONFIDENCE_RELAXED) * penalty
-            return MatchResult(consistent[0], round(confidence, 4), "exact", (consistent[0],), "" if full else "relaxed")
+            note = "" if full else "relaxed"
+            return MatchResult(consistent[0], round(confidence, 4), "exact", (consistent[0],), note)
         if consistent:
             return MatchResult(None, 0.5, "none", tuple(sorted(consistent)[:MAX_CANDIDATES]), "ambiguous")
         if len(ids) == 1:
-            return MatchResult(ids[0], round(CONFIDENCE_ADMIN_CONFLICT * penalty, 4), "fuzzy", (ids[0],), "admin_conflict")
+            confidence = CONFIDENCE_ADMIN_CONFLICT * penalty
+            return MatchResult(ids[0], round(confidence, 4), "fuzzy", (ids[0],), "admin_conflict")
         return MatchResult(None, 0.3, "none", tuple(sorted(ids)[:MAX_CANDIDATES]), "admin_conflict")
 
     def _unit(self, given: tuple[str, str, str]) -> tuple[str, frozenset[str]]:
@@ -200,13 +218,18 @@ class AddressMatcher:
             if len(candidates) == 1:
                 return self._pick(candidates[0], numkey, given, CONFIDENCE_NO_STREET * penalty, "no_street")
             return MatchResult(None, 0.3, "none", self._candidate_ids(candidates[:MAX_CANDIDATES], numkey), "no_street")
-        scored = process.extract(street, candidates, scorer=fuzz.ratio, limit=3)
-        scored.sort(key=lambda r: (-r[1], r[0]))
-        best_name, best_score = scored[0][0], scored[0][1] / 100.0
-        ids = self._candidate_ids([s[0] for s in scored], numkey)
+        scored = process.extract(street, candidates, scorer=fuzz.ratio, limit=TIE_LIMIT)
+        # ties on the Indel ratio (which counts a substituted character twice and ignores order) are
+        # broken by the Levenshtein similarity: 安糠北巷 is one edit from 安康北巷, two from 长安北巷
+        ranked = sorted(
+            ((score, Levenshtein.normalized_similarity(street, name), name) for name, score, _ in scored),
+            key=lambda r: (-r[0], -r[1], r[2]),
+        )
+        best_name, best_score = ranked[0][2], ranked[0][0] / 100.0
+        ids = self._candidate_ids([r[2] for r in ranked[:3]], numkey)
         if best_score < self.fuzzy_min_score:
             return MatchResult(None, round(best_score * 0.5, 4), "none", ids, "no_similar_street")
-        if len(scored) > 1 and scored[1][1] >= scored[0][1]:
+        if len(ranked) > 1 and ranked[1][:2] == ranked[0][:2]:
             return MatchResult(None, 0.5, "none", ids, "ambiguous")
         confidence = min(0.99, best_score * UNIT_FACTOR[level]) * penalty
         return self._pick(best_name, numkey, given, confidence, "")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 CJK = "\u3400-\u9fff"
 
@@ -162,31 +163,56 @@ _DASHES = re.compile(r"[‐‑‒–—―−~～]+")
 _DIGIT_SPACE_DIGIT = re.compile(r"(?<=[0-9])\s+(?=[0-9])")
 _NOISE = re.compile(r"[\s,，。.、;；:：'\"“”‘’`!！?？/\\|_*·•()\[\]【】〔〕<>《》{}+=@$%^&]+")
 _STRAY_DASH = re.compile(r"(?<![0-9A-Z])-+|-+(?![0-9A-Z])")
-_SUFFIX_ALT = _alternation(NUMBER_SUFFIX_SYNONYMS)
-_NUMERAL_RUN = re.compile(f"(第)?([{_NUMERAL_CHARS}0-9]+)")
-_NUMBER_SUFFIX_AFTER = re.compile(f"(?:{_SUFFIX_ALT})")
-_ORDINAL = re.compile(f"第(?=[0-9]+(?:{_SUFFIX_ALT}))")
-_NUMBER_SUFFIX = re.compile(
-    "(?<=[0-9A-Z])("
-    + "|".join(
-        re.escape(k) + ("(?!元)" if k == "单" else "")
-        for k in sorted(NUMBER_SUFFIX_SYNONYMS, key=lambda w: (-len(w), w))
-        if NUMBER_SUFFIX_SYNONYMS[k] != k
-    )
-    + ")"
-)
 _SPECIAL = re.compile(f"[^{CJK}0-9A-Z]")
 _HAS_NUMERAL = re.compile(f"[{_NUMERAL_CHARS}]")
-_SYNONYM = re.compile(_alternation(SYNONYMS))
 _AFTER_UNIT = set("号栋幢座楼层元室户房#-") | set("0123456789")
+_ZERO_OR_DIGIT = set("〇○零0123456789")
 _BARE_MAGNITUDES = {"百", "千", "佰", "仟"}  # 千户营, 百花: a magnitude alone is a name, not a number
 
 _PROVINCE = re.compile(
     f"^(?:内蒙古自治区|广西壮族自治区|西藏自治区|宁夏回族自治区|新疆维吾尔自治区|[{CJK}]{{2,3}}省"
-    f"|(?:北京|天津|上海|重庆)市|(?:{'|'.join(PROVINCE_SHORT)})(?=[{CJK}]{{2,}}))"
-)
+    "|(?:北京|天津|上海|重庆)市)"
+)  # short names (山东潍坊…) only before a known county: 湖南路 is a street
 _CITY = re.compile(f"^[{CJK}]{{2,5}}?(?:市|地区|自治州|盟)")
 _COUNTY_AHEAD = re.compile(f"^[{CJK}]{{1,6}}?(?:自治县|县|(?<![小社园景校厂矿片发新])区|市|旗)")
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The regexes compiled from the module-level tables (see :func:`rebuild_tables`)."""
+
+    synonym: re.Pattern[str]
+    number_suffix: re.Pattern[str]  # a non-canonical number suffix right after a number
+    suffix_after: re.Pattern[str]  # any number suffix (to decide whether a numeral is a number)
+    ordinal: re.Pattern[str]
+    trailing: re.Pattern[str]
+    trailing_words: tuple[str, ...]
+
+
+def _compile_tables() -> _Tables:
+    suffix_alt = _alternation(NUMBER_SUFFIX_SYNONYMS)
+    changing = sorted((k for k, v in NUMBER_SUFFIX_SYNONYMS.items() if k != v), key=lambda w: (-len(w), w))
+    return _Tables(
+        synonym=re.compile(_alternation(SYNONYMS)),
+        number_suffix=re.compile(
+            "(?<=[0-9A-Z])(" + "|".join(re.escape(k) + ("(?!元)" if k == "单" else "") for k in changing) + ")"
+        ),
+        suffix_after=re.compile(f"(?:{suffix_alt})"),
+        ordinal=re.compile(f"第(?=[0-9]+(?:{suffix_alt}))"),
+        trailing=re.compile(f"(?:{_alternation(TRAILING_NOISE)})+$"),
+        trailing_words=tuple(TRAILING_NOISE),
+    )
+
+
+_TABLES = _compile_tables()
+_NUMERAL_RUN = re.compile(f"(第)?([{_NUMERAL_CHARS}0-9]+)")
+
+
+def rebuild_tables() -> None:
+    """Recompile after a bureau changed :data:`SYNONYMS`, :data:`NUMBER_SUFFIX_SYNONYMS` or
+    :data:`TRAILING_NOISE` (e.g. ``SYNONYMS["管委会"] = "街道"; rebuild_tables()``); build matchers after."""
+    global _TABLES
+    _TABLES = _compile_tables()
 
 
 def _convert_numerals(text: str) -> str:
@@ -194,8 +220,10 @@ def _convert_numerals(text: str) -> str:
         ordinal, run = m.group(1), m.group(2)
         if all("0" <= ch <= "9" for ch in run) or run in _BARE_MAGNITUDES:
             return m.group(0)
+        if any("0" <= ch <= "9" for ch in run) and not all(ch in _ZERO_OR_DIGIT for ch in run):
+            return m.group(0)  # 徐庄一1号 (徐庄一巷 with 巷 dropped): the 一 is the name's; 5〇1 is a number
         end = m.end()
-        followed_by_suffix = _NUMBER_SUFFIX_AFTER.match(text, end) is not None
+        followed_by_suffix = _TABLES.suffix_after.match(text, end) is not None
         if not followed_by_suffix:
             at_end = end == len(text) or text[end] == "-"
             start = m.start()
@@ -213,10 +241,9 @@ def _convert_numerals(text: str) -> str:
 
     return _NUMERAL_RUN.sub(repl, text)
 
-_TRAILING = re.compile(f"(?:{_alternation(TRAILING_NOISE)})+$")
+
 _PREFIX_SHAPE = re.compile(
-    f"^(?:(?:[{CJK}]{{2,8}}?(?:省|自治区))|(?:{'|'.join(PROVINCE_SHORT)}))?"
-    f"(?:[{CJK}]{{2,5}}?(?:市|地区|自治州|盟)?)?$"
+    f"^(?:(?:[{CJK}]{{2,8}}?(?:省|自治区))|(?:{'|'.join(PROVINCE_SHORT)}))?(?:[{CJK}]{{2,5}}?(?:市|地区|自治州|盟)?)?$"
 )
 
 
@@ -263,7 +290,7 @@ def normalise_name(name: str) -> str:
     五一路 or 三里河村 are kept as written)."""
     text = unicodedata.normalize("NFKC", name).upper()
     text = _NOISE.sub("", text)
-    return _SYNONYM.sub(_synonym, text)
+    return _TABLES.synonym.sub(_synonym, text)
 
 
 def normalise(text: str, *, counties: Iterable[str] = ()) -> str:
@@ -281,14 +308,15 @@ def normalise(text: str, *, counties: Iterable[str] = ()) -> str:
         text = _DIGIT_SPACE_DIGIT.sub("-", text)
         text = _NOISE.sub("", text)
         text = _STRAY_DASH.sub("", text)
-    text = _SYNONYM.sub(_synonym, text)
+    tables = _TABLES
+    text = tables.synonym.sub(_synonym, text)
     if _HAS_NUMERAL.search(text):
         text = _convert_numerals(text)
     if "第" in text:
-        text = _ORDINAL.sub("", text)
-    text = _NUMBER_SUFFIX.sub(_number_suffix, text)
-    if text.endswith(TRAILING_NOISE):
-        text = _TRAILING.sub("", text)
+        text = tables.ordinal.sub("", text)
+    text = tables.number_suffix.sub(_number_suffix, text)
+    if text.endswith(tables.trailing_words):
+        text = tables.trailing.sub("", text)
     return strip_region_prefix(text, counties)
 
 

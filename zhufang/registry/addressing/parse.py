@@ -22,6 +22,8 @@ from .structure import AddressParts
 
 ADMIN_LEVELS = ("county", "township", "community")
 NAME_LEVELS = ("county", "township", "community", "street")
+LEVEL_INDEX = {level: i for i, level in enumerate(NAME_LEVELS)}
+STREET = 3
 
 #: Suffix → level for names the gazetteer does not know. 小区-type suffixes are street level
 #: (GA/T 2000.32 class 40: 41 街路巷, 42 小区).
@@ -105,6 +107,14 @@ class Gazetteer:
         self.parent: dict[tuple[str, str], tuple[str, str, str] | None] = {
             key: (next(iter(p)) if len(p) == 1 else None) for key, p in parents.items()
         }
+        self.level_index_of: dict[str, tuple[int, ...]] = {
+            name: tuple(LEVEL_INDEX[lv] for lv in lvs) for name, lvs in self.levels_of.items()
+        }
+        # per level: name → its parent chain, for names whose parent chain is unique
+        self.unique_parent: tuple[dict[str, tuple[str, str, str]], ...] = tuple(
+            {name: chain for (lv, name), chain in self.parent.items() if lv == level and chain is not None}
+            for level in NAME_LEVELS
+        )
         self.streets_in: dict[tuple[str, str], frozenset[str]] = {k: frozenset(v) for k, v in streets_in.items()}
         self.counties: frozenset[str] = frozenset(n for n, lv in self.levels_of.items() if "county" in lv)
         self.streets: frozenset[str] = frozenset(n for n, lv in self.levels_of.items() if "street" in lv)
@@ -180,17 +190,18 @@ class ParsedAddress:
     confidence: float  # 0..1: how completely the text was understood
     normalised: str = ""
     inferred: tuple[str, ...] = ()  # levels filled from the gazetteer, not read from the text
+    also: str = ""  # a second locator the text gave, not used for matching ("兴隆路188号" before a 小区)
 
 
-def _split_head(head: str, gazetteer: Gazetteer | None) -> list[tuple[str, tuple[str, ...] | None]]:
-    """Tokens of the name head: (text, candidate levels) — levels None for a chunk with no suffix."""
-    tokens: list[tuple[str, tuple[str, ...] | None]] = []
+def _split_head(head: str, gazetteer: Gazetteer | None) -> list[tuple[str, tuple[int, ...] | None]]:
+    """Tokens of the name head: (text, candidate level indices) — None for a chunk with no suffix."""
+    tokens: list[tuple[str, tuple[int, ...] | None]] = []
     pos, n = 0, len(head)
     while pos < n:
         if gazetteer is not None:
             hit = gazetteer.find_at(head, pos)
             if hit:
-                tokens.append((hit[1], gazetteer.levels_of[hit[1]]))
+                tokens.append((hit[1], gazetteer.level_index_of[hit[1]]))
                 pos += hit[0]
                 continue
             limit = gazetteer.next_known(head, pos)
@@ -198,11 +209,16 @@ def _split_head(head: str, gazetteer: Gazetteer | None) -> list[tuple[str, tuple
             limit = n
         m = _SUFFIX_TOKEN.match(head, pos, limit)
         if m:
-            tokens.append((m.group(0), (LEVEL_SUFFIXES[m.group("suf")],)))
+            tokens.append((m.group(0), (LEVEL_INDEX[LEVEL_SUFFIXES[m.group("suf")]],)))
             pos = m.end()
             continue
         chunk = head[pos:limit]
-        if chunk in LEVEL_SUFFIXES and tokens:  # "金水园" + "小区": a split suffix goes back to its name
+        if (
+            chunk in LEVEL_SUFFIXES
+            and tokens
+            and tokens[-1][1] == (STREET,)
+            and (gazetteer is None or tokens[-1][0] not in gazetteer.levels_of)
+        ):  # "金水园" + "小区": a suffix split off an unknown street goes back to it
             text, levels = tokens.pop()
             tokens.append((text + chunk, levels))
         else:
@@ -211,41 +227,35 @@ def _split_head(head: str, gazetteer: Gazetteer | None) -> list[tuple[str, tuple
     return tokens
 
 
-def _assign_levels(
-    tokens: list[tuple[str, tuple[str, ...] | None]],
-) -> tuple[dict[str, str], list[str]]:
-    values: dict[str, str] = {}
+def _assign_levels(tokens: list[tuple[str, tuple[int, ...] | None]]) -> tuple[list[str], list[str]]:
+    """Level values (county, township, community, street) and the tokens that fit no level."""
+    values = ["", "", "", ""]
     leftover: list[str] = []
     last = -1
+    final = len(tokens) - 1
     for i, (text, levels) in enumerate(tokens):
+        choice: int | None = None
         if levels is None:
-            if i == len(tokens) - 1:
-                # the last chunk before the numbers is the street (a typo may have eaten its suffix)
-                if "street" not in values:
-                    values["street"] = text
-                    last = 3
-                else:
-                    leftover.append(text)
-                continue
-            nxt = next((lv for _, lv in tokens[i + 1 :] if lv is not None), None)
-            upper = min((NAME_LEVELS.index(lv) for lv in nxt), default=4) if nxt else 4
-            slots = [k for k in range(last + 1, upper) if NAME_LEVELS[k] not in values]
-            if len(slots) == 1:
-                values[NAME_LEVELS[slots[0]]] = text
-                last = slots[0]
-            else:
-                leftover.append(text)
-            continue
-        choice = next((NAME_LEVELS.index(lv) for lv in levels if NAME_LEVELS.index(lv) > last), None)
+            if i < final:
+                nxt = next((lv for _, lv in tokens[i + 1 :] if lv is not None), None)
+                upper = min(nxt) if nxt else 4
+                slots = [k for k in range(last + 1, upper) if not values[k]]
+                if len(slots) == 1:
+                    choice = slots[0]
+        else:
+            for k in levels:
+                if k > last:
+                    choice = k
+                    break
+        if choice is None and i == final and not values[STREET]:
+            # the last name before the numbers is the street: a typo may have eaten or changed its
+            # suffix (兴隆 for 兴隆路, 梅朝区 for 梅朝小区)
+            choice = STREET
         if choice is None:
-            if i == len(tokens) - 1 and "street" not in values:
-                values["street"] = text  # "梅朝区" (梅朝小区 with 小 dropped) right before the numbers
-                last = 3
-            else:
-                leftover.append(text)
-            continue
-        values[NAME_LEVELS[choice]] = text
-        last = choice
+            leftover.append(text)
+        else:
+            values[choice] = text
+            last = choice
     return values, leftover
 
 
@@ -255,12 +265,17 @@ _CANONICAL_TAIL = re.compile(
 )
 
 
+_TAIL_NAME = re.compile(r"(号|栋|单元|层|室)?[^0-9A-Z\-]+")
+_TAIL_HAS_NAME = re.compile(r"[^0-9A-Z\-号栋单元层室]")
+
+
 def _parse_tail(tail: str) -> tuple[dict[str, str], list[str]]:
     m = _CANONICAL_TAIL.fullmatch(tail)
     if m:  # the usual shape: 18号3栋2单元501室 and its parts
         fast = {k: v for k, v in m.groupdict().items() if v}
-        if "bare" in fast:  # 3栋2单元501 → room; 兴隆路188 alone → house number
-            fast["room" if len(fast) > 1 else "house_number"] = fast.pop("bare")
+        bare = fast.pop("bare", None)
+        if bare is not None:  # 3栋2单元501 → room; 兴隆路188 alone → house number
+            fast["room" if fast else "house_number"] = bare
         return fast, []
     values: dict[str, str] = {}
     leftover: list[str] = []
@@ -271,6 +286,8 @@ def _parse_tail(tail: str) -> tuple[dict[str, str], list[str]]:
         is_last = all(x.lastgroup == "other" for x in matches[i + 1 :])
         if kind in ("house", "building", "unit", "floor", "room"):
             key = {"house": "house_number", "unit": "unit_no"}.get(kind, kind)
+            if kind == "floor" and "building" not in values and any(x.lastgroup == "unit" for x in matches[i + 1 :]):
+                key = "building"  # "3楼2单元501": a 楼 before the unit is the building
             if key in values:
                 leftover.append(m.group(0))
             else:
@@ -302,43 +319,62 @@ def _parse_tail(tail: str) -> tuple[dict[str, str], list[str]]:
     return values, leftover
 
 
+def _estate_in_tail(tail: str, gazetteer: Gazetteer | None) -> tuple[int, int] | None:
+    """Where a 小区 / building name sits among the numbers ("188号阳光花园3栋…"): the last name run
+    that is a known street or ends with a street-level suffix and is followed by more numbers."""
+    found = None
+    for m in _TAIL_NAME.finditer(tail):
+        start = m.start() + len(m.group(1) or "")
+        name = tail[start : m.end()]
+        if m.end() >= len(tail) or len(name) < 2:
+            continue
+        known = gazetteer is not None and name in gazetteer.streets
+        suffix = _SUFFIX_TOKEN.fullmatch(name)
+        if known or (suffix and LEVEL_SUFFIXES[suffix.group("suf")] == "street"):
+            found = (start, m.end())
+    return found
+
+
 def parse_address(text: str, *, gazetteer: Gazetteer | None = None) -> ParsedAddress:
     """Split a free-text address into :class:`AddressParts` (see the module docstring)."""
     norm = normalise(text, counties=gazetteer.counties if gazetteer is not None else ())
     m = _HEAD_END.search(norm)
     cut = m.start() if m else len(norm)
-    head, tail = norm[:cut], norm[cut:]
-    values, leftover = _assign_levels(_split_head(head, gazetteer))
+    names, leftover = _assign_levels(_split_head(norm[:cut], gazetteer))
+    tail = norm[cut:]
+    also = ""
+    if _TAIL_HAS_NAME.search(tail):
+        estate = _estate_in_tail(tail, gazetteer)
+        if estate:  # 兴隆路188号阳光花园3栋2单元501室: the 小区 is the street, the road number a second locator
+            also = names[STREET] + tail[: estate[0]]
+            names[STREET] = tail[estate[0] : estate[1]]
+            tail = tail[estate[1] :]
     numbers, tail_left = _parse_tail(tail)
-    values.update(numbers)
     leftover += tail_left
     inferred: list[str] = []
     confidence = 1.0
     if gazetteer is not None:
-        county = values.get("county", "")
-        if county and gazetteer.counties and county not in gazetteer.counties and len(values) > 1:
+        county = names[0]
+        if county and gazetteer.counties and county not in gazetteer.counties and any(names[1:]):
             leftover.insert(0, county)  # a stray city name ("潍坊市" with the county left out)
-            del values["county"]
-        for level in ("street", "community", "township"):
-            name = values.get(level, "")
-            if not name or not gazetteer.is_known(level, name):
-                continue
-            chain = gazetteer.parent.get((level, name))
-            if chain is None:
-                continue
-            for admin, value in zip(ADMIN_LEVELS, chain, strict=True):
-                if value and not values.get(admin):
-                    values[admin] = value
-                    inferred.append(admin)
-        if not values.get("county") and len(gazetteer.counties) == 1:
-            values["county"] = next(iter(gazetteer.counties))
+            names[0] = ""
+        for level in (3, 2, 1):
+            if not all(names[:level]) and names[level]:
+                chain = gazetteer.unique_parent[level].get(names[level])
+                if chain is not None:
+                    for k in range(level):
+                        if not names[k] and chain[k]:
+                            names[k] = chain[k]
+                            inferred.append(ADMIN_LEVELS[k])
+        if not names[0] and len(gazetteer.counties) == 1:
+            names[0] = next(iter(gazetteer.counties))
             inferred.append("county")
-        if values.get("street") and values["street"] not in gazetteer.streets:
+        if names[STREET] and names[STREET] not in gazetteer.streets:
             confidence *= 0.8
-    if not values.get("street"):
+    if not names[STREET]:
         confidence *= 0.7
     left = "".join(leftover)
     if left:
         confidence *= 1.0 - 0.5 * min(1.0, len(left) / max(1, len(norm)))
-    parts = AddressParts(**values)
-    return ParsedAddress(parts, left, round(confidence, 4), norm, tuple(sorted(set(inferred))))
+    parts = AddressParts(names[0], names[1], names[2], names[3], **numbers)
+    return ParsedAddress(parts, left, round(confidence, 4), norm, tuple(sorted(inferred)), also)

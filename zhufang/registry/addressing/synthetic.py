@@ -27,7 +27,10 @@ COMMUNITY_CORES = (
     "东关", "西关", "城北", "城南", "河东", "河西", "山前", "山后", "龙泉", "凤鸣", "沂河", "弥河", "汶河",
     "花园", "滨河", "桥东", "桥西", "站前", "府前", "学府", "书院", "文昌", "明德", "崇德", "尚德", "仁和",
 )  # fmt: skip
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯董程曹袁邓许傅沈彭吕苏卢蒋蔡贾丁魏薛叶余潘杜戴夏钟汪田姜范方石姚谭邹熊金陆郝孔崔康毛邱秦史顾侯邵孟段钱汤尹常武乔贺龚"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯董程曹袁邓许傅沈彭吕苏卢蒋蔡"
+    "贾丁魏薛叶余潘杜戴夏钟汪田姜范方石姚谭邹熊金陆郝孔崔康毛邱秦史顾侯邵孟段钱汤尹常武乔贺龚"
+)
 VILLAGE_PATTERNS = (
     "家庄", "家河", "家沟", "家峪", "家营", "家店", "家屯", "家洼", "家岭", "家台", "家湖", "家埠", "官庄", "家窑",
     "家坡", "家集", "家寨", "家崖",
@@ -45,7 +48,7 @@ ESTATE_SUFFIXES = (
 
 
 @dataclass(frozen=True)
-class _Street:
+class SyntheticStreet:
     township: str
     community: str
     name: str
@@ -57,9 +60,9 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
 
 
-def synthetic_county(n: int, *, seed: int = 2026) -> list[_Street]:
+def synthetic_county(n: int, *, seed: int = 2026) -> list[SyntheticStreet]:
     """The streets of a county sized for ``n`` addresses (~200 addresses per street)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — reproducible test data, not security
     n_streets = max(30, round(n / 200))
     n_communities = max(6, round(n_streets / 7.5))
     n_townships = max(3, min(len(URBAN_TOWNSHIPS) + len(RURAL_TOWNSHIPS), round(n_communities / 20)))
@@ -89,27 +92,33 @@ def synthetic_county(n: int, *, seed: int = 2026) -> list[_Street]:
                 used.add(name)
                 return name
 
-    streets: list[_Street] = []
+    streets: list[SyntheticStreet] = []
     for i in range(n_streets):
         township, community, is_village = communities[i % n_communities]
         if is_village:
             lanes = {s.name for s in streets if s.community == community}
             free = [lane for lane in GENERIC_LANES if lane not in lanes]
             if free and rng.random() < 0.2:
-                streets.append(_Street(township, community, rng.choice(free), "lane", rng.uniform(20, 80)))
+                streets.append(SyntheticStreet(township, community, rng.choice(free), "lane", rng.uniform(20, 80)))
             else:
-                streets.append(_Street(township, community, unique_name(ROAD_SUFFIXES), "road", rng.uniform(40, 150)))
+                streets.append(
+                    SyntheticStreet(township, community, unique_name(ROAD_SUFFIXES), "road", rng.uniform(40, 150))
+                )
         elif rng.random() < 0.55:
-            streets.append(_Street(township, community, unique_name(ESTATE_SUFFIXES), "estate", rng.uniform(150, 450)))
+            streets.append(
+                SyntheticStreet(township, community, unique_name(ESTATE_SUFFIXES), "estate", rng.uniform(150, 450))
+            )
         else:
-            streets.append(_Street(township, community, unique_name(ROAD_SUFFIXES), "road", rng.uniform(60, 250)))
+            streets.append(
+                SyntheticStreet(township, community, unique_name(ROAD_SUFFIXES), "road", rng.uniform(60, 250))
+            )
     return streets
 
 
 def synthetic_addresses(n: int, *, seed: int = 2026, county: str = COUNTY) -> list[tuple[int, AddressParts]]:
     """``n`` standard addresses with ids 1..n (deterministic for a given ``n`` and ``seed``)."""
     streets = synthetic_county(n, seed=seed)
-    rng = random.Random(seed + 1)
+    rng = random.Random(seed + 1)  # noqa: S311 — reproducible test data, not security
     total_weight = sum(s.weight for s in streets)
     quotas = [max(1, int(n * s.weight / total_weight)) for s in streets]
     i = 0
