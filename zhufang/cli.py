@@ -16,8 +16,11 @@ def _setup_django() -> None:
     django.setup()
 
 
-BENCHMARKS = {"locate": "benchmarks.locate", "registry": "benchmarks.registry_import",
-              "address-matching": "benchmarks.address_matching"}
+BENCHMARKS = {
+    "locate": "benchmarks.locate",
+    "registry": "benchmarks.registry_import",
+    "address-matching": "benchmarks.address_matching",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data = sub.add_parser("demo-data", help="build the demo county (idempotent)")
     data.add_argument("--size", default="small", choices=["small", "demo", "county", "city"])
     data.add_argument("--seed", type=int, default=2026)
+    data.add_argument("--no-registry", action="store_true", help="organisation tree and users only")
     loc = sub.add_parser("locate", help="which grid / district / station a point falls in")
     loc.add_argument("lon", type=float)
     loc.add_argument("lat", type=float)

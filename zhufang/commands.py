@@ -25,9 +25,12 @@ def run(args: argparse.Namespace) -> int:
 
 def demo_data(args: argparse.Namespace) -> int:
     from zhufang.org.demo import build_demo
+    from zhufang.registry.demo.loading import load_demo_registry
 
     result = build_demo(size=args.size, seed=args.seed)
     print(result.summary())
+    if not args.no_registry:
+        print(load_demo_registry(args.size, seed=args.seed))
     return 0
 
 
@@ -40,6 +43,9 @@ def demo(args: argparse.Namespace) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     result = build_demo(size=args.size, seed=2026)
     print(result.summary())
+    from zhufang.registry.demo.loading import load_demo_registry
+
+    print(load_demo_registry(args.size))
     host = args.bind
     print(f"\n  主防 zhufang demo: http://{host}/\n")
     print(result.logins_table())

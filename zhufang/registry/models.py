@@ -130,7 +130,11 @@ class Person(models.Model):
     residence_since = models.DateField(_("living here since"), null=True, blank=True)
     registered_at = models.DateField(_("residence registration date"), null=True, blank=True)
     permit_expires = models.DateField(_("residence permit valid until"), null=True, blank=True)
+    nationality = models.CharField(_("nationality"), max_length=30, blank=True)
     labels = models.JSONField(_("labels"), default=list, blank=True)
+    #: when the source system last updated the record (imports): stale-record detection reads it
+    source_updated_at = models.DateField(_("last updated at source"), null=True, blank=True)
+    legacy_number = models.CharField(_("record number in the old system"), max_length=30, blank=True)
     is_active = models.BooleanField(_("living here"), default=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     owner_unit = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+")

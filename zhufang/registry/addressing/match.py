@@ -61,6 +61,10 @@ class MatchResult:
         return self.address_id is None or self.confidence < REVIEW_THRESHOLD
 
 
+#: above this many ids for one street+numbers key, look the named community up directly
+NARROW_ABOVE = 8
+
+
 def number_key(parts: AddressParts) -> str:
     """门牌|楼栋|单元|户室 — the floor stands in for the room only when there is no room."""
     last = parts.room if parts.room else (f"F{parts.floor}" if parts.floor else "")
@@ -93,6 +97,9 @@ class AddressMatcher:
         self._by_key: dict[str, int] = {}  # "street|numkey" → id, first id wins
         self._multi: dict[str, list[int]] = {}  # "street|numkey" → every id, when more than one
         self._admin_of: dict[int, int] = {}  # id → index into _admin_chains
+        # "community|street|numkey" → ids: narrows keys shared by hundreds of villages (王家庄村58号
+        # and every other village's door 58 have the same street "" and number key)
+        self._by_community: dict[str, list[int]] = {}
         num_streets: dict[str, set[str]] = {}
         chains: set[tuple[str, str, str, str]] = set()
         self.size = 0
@@ -110,6 +117,7 @@ class AddressMatcher:
             first = self._by_key.setdefault(key, address_id)
             if first != address_id:
                 self._multi.setdefault(key, [first]).append(address_id)
+            self._by_community.setdefault(f"{admin[2]}|{key}", []).append(address_id)
             num_streets.setdefault(numkey, set()).add(street)
             self.size += 1
         self.gazetteer = Gazetteer(chains)
@@ -143,6 +151,10 @@ class AddressMatcher:
         given = self._given_admin(parts)
         penalty = 1.0 - 0.3 * min(1.0, len(parsed.leftover) / max(1, len(parsed.normalised)))
         ids = self._ids(parts.street, numkey)  # street "" too: 王家庄村58号 has no street
+        if len(ids) > NARROW_ABOVE and given[2]:
+            narrowed = self._by_community.get(f"{given[2]}|{parts.street}|{numkey}")
+            if narrowed:
+                ids = narrowed  # the same answer _resolve would reach, without scanning every village
         if ids:
             result = self._resolve(ids, given, parsed, penalty)
             if result.note != "admin_conflict":

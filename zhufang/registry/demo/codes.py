@@ -26,16 +26,26 @@ def id_first17(region: IntArray, birth_yyyymmdd: IntArray, sequence: IntArray) -
     return region.astype(np.int64) * 10**11 + birth_yyyymmdd.astype(np.int64) * 1000 + sequence.astype(np.int64)
 
 
+_ID_CHECK_BYTES = np.frombuffer(ID_CHECK_CODES.encode("ascii"), dtype=np.uint8)
+
+
+def _digits(first17: IntArray) -> IntArray:
+    return (first17[:, None] // _POW10[None, :]) % 10  # type: ignore[no-any-return]
+
+
 def id_check_chars(first17: IntArray) -> npt.NDArray[np.str_]:
     """MOD 11-2 校验码 of each 17-digit integer (vectorised ``validators.id_check_digit``)."""
-    digits = (first17[:, None] // _POW10[None, :]) % 10
-    return _ID_CHECK[(digits @ _ID_WEIGHTS) % 11]
+    return _ID_CHECK[(_digits(first17) @ _ID_WEIGHTS) % 11]  # type: ignore[no-any-return]
 
 
 def id_numbers(first17: IntArray) -> list[str]:
-    """Full 18-character ID numbers as Python strings."""
-    checks = id_check_chars(first17).tolist()
-    return [f"{v:017d}{c}" for v, c in zip(first17.tolist(), checks, strict=True)]
+    """Full 18-character ID numbers as Python strings (built as one ASCII byte matrix)."""
+    first17 = np.asarray(first17, dtype=np.int64)
+    digits = _digits(first17)
+    chars = np.empty((len(first17), 18), dtype=np.uint8)
+    chars[:, :17] = digits + ord("0")
+    chars[:, 17] = _ID_CHECK_BYTES[(digits @ _ID_WEIGHTS) % 11]
+    return chars.view("S18").ravel().astype("U18").tolist()  # type: ignore[no-any-return]
 
 
 def org_code(body8: str) -> str:

@@ -38,8 +38,12 @@ Planted problems (all recorded in ``Registry.truth``)
   border recorded under the neighbouring station — ≈ 2 % of addresses.  The first planted villages are
   renamed 东庄村 (true 城里, recorded 南关 when the map allows it) and 西坦村.
 * **duplicate people** ≈ 1 % of rows: half ``same_id`` (the same person entered twice, same ID number,
-  same or another house), half ``name_birth_address`` (same name and birth date at a neighbouring address
-  with the ID number missing or mistyped — a different but *valid* number, so only dedup can catch it).
+  same or another house), half ``name_birth_address`` (same name and birth date at the neighbouring house of
+  the same road / 小区 / village — or the same house — with the ID number missing or mistyped: a different
+  but *valid* number, so only dedup can catch it).
+* **people without a document**: 未落户人员 and the ``name_birth_address`` duplicates with a missing number
+  have empty 证件类型 and 证件号码; every non-empty 居民身份证 number passes GB 11643 (sex and birth date
+  agree), 境外人员 carry 护照 numbers.
 * **duplicate establishments** ≈ 2 %: a similar name (临朐县鑫源宾馆 / 临朐鑫源宾馆 …) at the same address,
   with the same USCC (``same_uscc``) or none (``missing_uscc``).
 * **stale people** ≈ 3 %: ``updated_on`` more than 365 days before ``as_of`` or a residence permit that
@@ -60,6 +64,8 @@ records stay stale); tests pass a fixed date.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import gc
 import math
 import random
 import warnings
@@ -68,6 +74,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from zhufang.org.geometry.demo_polygons import TOWN_CENTRE, Jurisdiction, generate_jurisdiction
@@ -87,9 +94,11 @@ from .tables import (
     HouseTable,
     IntArray,
     PeopleTable,
+    key_index,
     make_key,
 )
 
+BoolArray = npt.NDArray[np.bool_]
 DirtyVariant = Callable[[AddressParts, random.Random], tuple[str, str]]
 
 # --------------------------------------------------------------------------------------------------
@@ -162,6 +171,7 @@ _BUSINESS_WEIGHT = (0.0, 0.0, 1.0, 0.15, 0.04)  # per class: where establishment
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(TOWN_CENTRE[1]))
 _CN_ORDINALS = "一二三四五六七八九十"
+_NUM = tuple(str(i) for i in range(4000))  # shared digit strings for address levels
 
 
 # --------------------------------------------------------------------------------------------------
@@ -285,6 +295,24 @@ def generate_registry(
     """
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
+    # Millions of new str/list objects and no reference cycles: the cyclic collector would only rescan
+    # the growing heap over and over (a third of the run time at county size).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _generate(size, seed, as_of, dirty_variant, jurisdiction)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _generate(
+    size: str,
+    seed: int,
+    as_of: dt.date | None,
+    dirty_variant: DirtyVariant | None,
+    jurisdiction: Jurisdiction | None,
+) -> Registry:
     spec = SIZES[size]
     as_of = as_of or dt.date.today()
     jur = jurisdiction or generate_jurisdiction(spec.jurisdiction, seed)
@@ -295,9 +323,9 @@ def generate_registry(
     addresses = places.finish()
     draft = _draft_houses(places, spec, rngs[2])
     people, pairs, bad_people, bad_people_rows = _build_people(draft, addresses, spec, as_of, rngs[3])
-    houses = _finish_houses(draft, people, pairs, rngs[4])
+    houses = _finish_houses(draft, people, pairs, as_of, rngs[4])
     establishments, est_pairs, bad_est, bad_est_rows = _build_establishments(
-        draft, houses, addresses, people, pairs, spec, rngs[5]
+        draft, houses, addresses, people, pairs, spec, as_of, rngs[5]
     )
     _owners_of_unit_houses(houses, establishments)
     bad_house_rows = _bad_house_rows(houses, rngs[6])
@@ -331,6 +359,11 @@ def generate_registry(
 # --------------------------------------------------------------------------------------------------
 # Addresses
 # --------------------------------------------------------------------------------------------------
+
+
+def _py(rng: np.random.Generator) -> random.Random:
+    """A ``random.Random`` seeded from ``rng``: much faster than numpy for one value at a time."""
+    return random.Random(int(rng.integers(2**63)))  # noqa: S311 - demo data, not security
 
 
 def _unique_names(rng: np.random.Generator, candidates: list[str], exclude: set[str]) -> list[str]:
@@ -382,6 +415,7 @@ class _Places:
         self.jur = jur
         self.rng = rng
         grid_polys = np.array([g.polygon for g in jur.grids], dtype=object)
+        shapely.prepare(grid_polys)
         self.grid_polys = grid_polys
         district_station = {d.code: d.parent_code for d in jur.districts}
         self.grid_station = [str(district_station[g.parent_code or ""]) for g in jur.grids]
@@ -407,7 +441,9 @@ class _Places:
         self.community_code: list[str] = []
         self._next_code: dict[tuple[int, bool], int] = defaultdict(int)
         # names
-        self.village_names = _NamePool(_village_stems(rng), lambda n: f"新{N.VILLAGE_SURNAMES[n % 48]}家庄{n}")
+        self.village_names = _NamePool(
+            _village_stems(rng), lambda n: f"新{N.VILLAGE_SURNAMES[n % len(N.VILLAGE_SURNAMES)]}家庄{n}"
+        )
         stems = list(N.ROAD_STEMS)
         road_names = [s + x for s in stems for x in N.ROAD_SUFFIXES]
         self.roads = _NamePool(_unique_names(rng, road_names, set()), lambda n: f"第{n}路")
@@ -415,7 +451,8 @@ class _Places:
         self.lanes = _NamePool(_unique_names(rng, lanes, set(road_names)), lambda n: f"第{n}巷")
         estates = [s + x for s in N.ESTATE_STEMS for x in N.ESTATE_SUFFIXES]
         self.estates = _NamePool(
-            _unique_names(rng, estates, set()), lambda n: f"{N.ESTATE_STEMS[n % 60]}{N.ESTATE_SUFFIXES[n % 16]}{n}期"
+            _unique_names(rng, estates, set()),
+            lambda n: f"{N.ESTATE_STEMS[n % len(N.ESTATE_STEMS)]}{N.ESTATE_SUFFIXES[n % len(N.ESTATE_SUFFIXES)]}{n}期",
         )
         communities = [s + N.COMMUNITY_SUFFIX for s in stems] + [s + d + "社区" for s in stems for d in "东西南北"]
         self.communities = _NamePool(_unique_names(rng, communities, set()), lambda n: f"第{n}社区")
@@ -488,6 +525,26 @@ class _Places:
             **levels,
         )
 
+    def _rounded_points(self) -> tuple[FloatArray, FloatArray]:
+        """Points on the 1e-6 degree grid (as written to CSV) that still lie in their grid and township."""
+        lon: FloatArray = np.array(self.lon, dtype=np.float64).round(6)
+        lat: FloatArray = np.array(self.lat, dtype=np.float64).round(6)
+        grid = np.array(self.grid, dtype=np.int64)
+        township = np.array(self.township, dtype=np.int64)
+        town_polys = np.array([t.polygon for t in self.jur.townships], dtype=object)
+        shapely.prepare(town_polys)
+        ok = shapely.contains_xy(self.grid_polys[grid], lon, lat) & shapely.contains_xy(town_polys[township], lon, lat)
+        for i in np.flatnonzero(~ok).tolist():
+            piece = shapely.intersection(self.grid_polys[grid[i]], town_polys[township[i]])
+            for _ in range(100):
+                x, y = _uniform_in(self.rng, piece, 1)
+                lon[i], lat[i] = round(float(x[0]), 6), round(float(y[0]), 6)
+                if shapely.contains_xy(self.grid_polys[grid[i]], lon[i], lat[i]) and shapely.contains_xy(
+                    town_polys[township[i]], lon[i], lat[i]
+                ):
+                    break
+        return lon, lat
+
     def finish(self) -> AddressTable:
         n = len(self.parts)
         ids = np.arange(1, n + 1, dtype=np.int64)
@@ -497,6 +554,7 @@ class _Places:
             township_codes[t] + c for t, c in zip(self.community_township, self.community_code, strict=True)
         ]
         admin = [admin_by_community[c] for c in self.community]
+        lon, lat = self._rounded_points()
         return AddressTable(
             id=ids,
             code=[f"{a}{i:08d}" for a, i in zip(admin, range(1, n + 1), strict=True)],
@@ -504,8 +562,8 @@ class _Places:
             parent_id=np.array(self.parent, dtype=np.int64),
             parts=self.parts,
             text=[p.display() for p in self.parts],
-            lon=np.round(np.array(self.lon, dtype=np.float64), 7),
-            lat=np.round(np.array(self.lat, dtype=np.float64), 7),
+            lon=lon,
+            lat=lat,
             grid_code=[grid_codes[g] for g in self.grid],
             station_code=[self.grid_station[g] for g in self.grid],
             recorded_station_code=self.recorded_station or [self.grid_station[g] for g in self.grid],
@@ -637,7 +695,6 @@ def _build_addresses(jur: Jurisdiction, spec: SizeSpec, rng: np.random.Generator
     pieces = _grid_pieces(jur)
     weights = np.array([_GRID_WEIGHT[t] for t in types]) * rng.lognormal(0.0, 0.25, len(types))
     quotas = rng.multinomial(spec.houses, weights / weights.sum())
-    pl.grid_types = types  # type: ignore[attr-defined]
 
     for g, quota in enumerate(quotas.tolist()):
         if quota == 0:
@@ -656,9 +713,9 @@ def _build_addresses(jur: Jurisdiction, spec: SizeSpec, rng: np.random.Generator
                 _estate(pl, rng, g, *piece(), area_type, size)
         if class_quota[STREET_DOOR]:
             n_roads = 1 if class_quota[STREET_DOOR] < 30 else int(rng.integers(1, 4))
-            for size in np.array_split(np.arange(class_quota[STREET_DOOR]), n_roads):
-                if len(size):
-                    _road_doors(pl, rng, g, *piece(), area_type, len(size))
+            for segment in np.array_split(np.arange(class_quota[STREET_DOOR]), n_roads):
+                if len(segment):
+                    _road_doors(pl, rng, g, *piece(), area_type, len(segment))
         if class_quota[LANE_DOOR]:
             _lane_doors(pl, rng, g, *piece(), area_type, class_quota[LANE_DOOR])
         if class_quota[UV_ROOM]:
@@ -688,7 +745,17 @@ def _estate(pl: _Places, rng: np.random.Generator, g: int, t: int, geom: object,
                 for k in range(1, per_floor + 1):
                     if left == 0:
                         break
-                    parts = replace(b_parts, unit_no=str(unit), floor=str(floor), room=f"{floor}{k:02d}")
+                    parts = AddressParts(
+                        b_parts.county,
+                        b_parts.township,
+                        b_parts.community,
+                        name,
+                        "",
+                        b_parts.building,
+                        _NUM[unit],
+                        _NUM[floor],
+                        _NUM[floor * 100 + k],
+                    )
                     pl.add(parts, ROOM, b_id, lon, lat, g, t, community, area_type, APARTMENT, place)
                     left -= 1
 
@@ -746,7 +813,17 @@ def _urban_village(pl: _Places, rng: np.random.Generator, g: int, t: int, geom: 
                 for k in range(1, per_floor + 1):
                     if left == 0:
                         break
-                    parts = replace(d_parts, floor=str(floor), room=f"{floor}{k:02d}")
+                    parts = AddressParts(
+                        d_parts.county,
+                        d_parts.township,
+                        d_parts.community,
+                        lane,
+                        d_parts.house_number,
+                        "",
+                        "",
+                        _NUM[floor],
+                        _NUM[floor * 100 + k],
+                    )
                     pl.add(parts, ROOM, d_id, lon, lat, g, t, community, URBAN_VILLAGE, UV_ROOM, place)
                     left -= 1
 
@@ -767,7 +844,9 @@ def _village(pl: _Places, rng: np.random.Generator, g: int, t: int, geom: object
 # --------------------------------------------------------------------------------------------------
 
 
-def _plant_conflicts(pl: _Places, jur: Jurisdiction, rng: np.random.Generator) -> tuple[list[int], dict[str, list[int]]]:
+def _plant_conflicts(
+    pl: _Places, jur: Jurisdiction, rng: np.random.Generator
+) -> tuple[list[int], dict[str, list[int]]]:
     n = len(pl.parts)
     pl.recorded_station = [pl.grid_station[g] for g in pl.grid]
     tree = shapely.STRtree(pl.grid_polys)
@@ -782,7 +861,11 @@ def _plant_conflicts(pl: _Places, jur: Jurisdiction, rng: np.random.Generator) -
     members = [order[bounds[p] : bounds[p + 1]] for p in range(len(pl.place_kind))]
 
     target = round(CONFLICT_SHARE * n)
-    candidates = [p for p in rng.permutation(len(pl.place_kind)).tolist() if neighbours.get(pl.place_grid[p])]
+    # villages first (seed 004's conflicts are villages), then roads, 小区 …, each in random order
+    candidates = sorted(
+        (p for p in rng.permutation(len(pl.place_kind)).tolist() if neighbours.get(pl.place_grid[p])),
+        key=lambda p: pl.place_kind[p] != "village",
+    )
     chosen: list[tuple[int, str]] = []
     count = 0
     # 东庄村 (seed 004): a village that 城里 polices but the old records put under 南关, if the map has one.
@@ -835,15 +918,8 @@ class _HouseDraft:
     area_type: list[str]
     use: IntArray
     business: IntArray  # house indices that hold an establishment (in establishment order)
-    crowded: npt_bool = None  # type: ignore[assignment]
-    area_m2: FloatArray = field(default_factory=lambda: np.zeros(0))
-    rooms: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    house_type: list[str] = field(default_factory=list)
-    estate_label: dict[int, bool] = field(default_factory=dict)
-    place: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-
-npt_bool = np.ndarray
+    crowded: BoolArray  # rentals planted with many residents (group-rental candidates)
+    place: IntArray  # the place (小区, road segment, village …) of each house
 
 
 def _n_est(spec: SizeSpec) -> tuple[int, int, int]:
@@ -918,9 +994,7 @@ def _choose_chars(rng: np.random.Generator, pool: str, n: int) -> list[str]:
     return chars[rng.integers(0, len(pool), n)].tolist()  # type: ignore[no-any-return]
 
 
-def _chinese_names(
-    rng: np.random.Generator, male: npt_bool, born_new: npt_bool, surnames: list[str]
-) -> list[str]:
+def _chinese_names(rng: np.random.Generator, male: BoolArray, born_new: BoolArray, surnames: list[str]) -> list[str]:
     n = len(male)
     first = np.empty(n, dtype=object)
     second = np.empty(n, dtype=object)
@@ -946,19 +1020,18 @@ def _surnames(rng: np.random.Generator, n: int) -> list[str]:
     return arr[idx].tolist()  # type: ignore[no-any-return]
 
 
-def _unique_sequences(rng: np.random.Generator, region: IntArray, birth: IntArray, male: npt_bool) -> IntArray:
+def _unique_sequences(rng: np.random.Generator, region: IntArray, birth: IntArray, male: BoolArray) -> IntArray:
     """顺序码 with the sex parity (odd = male), redrawn until every 17-digit prefix is unique."""
     seq = rng.integers(0, 500, len(region)) * 2 + male.astype(np.int64)
     for _ in range(50):
         first17 = id_first17(region, birth, seq)
-        _, first_idx, counts = np.unique(first17, return_index=True, return_counts=True)
+        _, first_idx = np.unique(first17, return_index=True)
         dup_mask = np.ones(len(first17), dtype=bool)
         dup_mask[first_idx] = False  # the first occurrence keeps its number
         if not dup_mask.any():
             return seq  # type: ignore[no-any-return]
         redo = np.flatnonzero(dup_mask)
         seq[redo] = rng.integers(0, 500, len(redo)) * 2 + male[redo].astype(np.int64)
-        del counts
     raise RuntimeError("could not make ID numbers unique")
 
 
@@ -984,10 +1057,15 @@ def _generate_people(
     residential = (use == SELF) | (use == RENTAL)
     weight = np.select(
         [use == SELF, use == RENTAL, use == BUSINESS, use == UNIT_USE],
-        [np.where(draft.leaf_class == VILLAGE_DOOR, 1.9, 2.2), np.where(draft.leaf_class == UV_ROOM, 0.9, 1.6), 0.25, 0.05],
+        [
+            np.where(draft.leaf_class == VILLAGE_DOOR, 1.9, 2.2),
+            np.where(draft.leaf_class == UV_ROOM, 0.9, 1.6),
+            0.25,
+            0.05,
+        ],
         0.0,
     )
-    weight = weight * np.where(draft.crowded, 7.0, 1.0)
+    weight = weight * np.where(draft.crowded, 3.0, 1.0)
     base = residential.astype(np.int64)
     extra = max(0, n_people - int(base.sum()))
     counts = base + rng.multinomial(extra, weight / weight.sum())
@@ -1146,11 +1224,18 @@ def _plant_stale(cols: _PeopleCols, as_of: dt.date, rng: np.random.Generator) ->
     t.registered_on[rows_reg] = np.minimum(t.registered_on[rows_reg], t.updated_on[rows_reg])
 
 
+def _join_labels(labels: dict[int, list[str]], n: int) -> list[str]:
+    column = [""] * n
+    for i, x in labels.items():
+        column[i] = "、".join(x)
+    return column
+
+
 def _people_labels(cols: _PeopleCols, draft: _HouseDraft, counts: IntArray, rng: np.random.Generator) -> None:
     t = cols.table
     age = cols.age
     n = len(t)
-    labels: list[list[str]] = [[] for _ in range(n)]
+    labels: defaultdict[int, list[str]] = defaultdict(list)
     alone = counts[t.house] == 1
     for i in np.flatnonzero(alone & (age >= 70)).tolist():
         labels[i].append("独居老人")
@@ -1166,7 +1251,7 @@ def _people_labels(cols: _PeopleCols, draft: _HouseDraft, counts: IntArray, rng:
     courier = (cat == CATEGORIES[LIUDONG]) & (age >= 18) & (age <= 45) & (rng.uniform(0.0, 1.0, n) < 0.04)
     for i in np.flatnonzero(courier).tolist():
         labels[i].append("快递外卖从业人员")
-    t.labels = ["、".join(x) for x in labels]
+    t.labels = _join_labels(labels, n)
 
 
 BAD_PEOPLE_KINDS = (
@@ -1212,28 +1297,35 @@ def _build_people(
     used17 = set(cols.first17[cols.first17 > 0].tolist())
     n_houses = len(draft.use)
     residential = np.flatnonzero((draft.use == SELF) | (draft.use == RENTAL))
+    py = _py(rng)
+    new_phones = _phones(rng, n_dup)
     for k, (orig, kind) in enumerate(zip(originals.tolist(), kinds.tolist(), strict=True)):
         house = int(t.house[orig])
         if kind == 0:
-            if rng.random() < 0.5:  # moved; the old record was never removed
-                house = int(residential[int(rng.integers(len(residential)))])
-                dup_table.residence_since[k] = as_of_day - int(rng.integers(10, 300))
-            if rng.random() < 0.5:
-                dup_table.phone[k] = _phones(rng, 1)[0]
+            if py.random() < 0.5:  # moved; the old record was never removed
+                house = int(residential[py.randrange(len(residential))])
+                dup_table.residence_since[k] = as_of_day - py.randint(10, 300)
+            if py.random() < 0.5:
+                dup_table.phone[k] = new_phones[k]
         else:
-            neighbour = house + (1 if rng.random() < 0.5 else -1)
-            if 0 <= neighbour < n_houses and draft.place[neighbour] == draft.place[house] and rng.random() < 0.7:
+            neighbour = house + (1 if py.random() < 0.5 else -1)
+            if (
+                0 <= neighbour < n_houses
+                and draft.place[neighbour] == draft.place[house]
+                and draft.use[neighbour] in (SELF, RENTAL)
+                and py.random() < 0.7
+            ):
                 house = neighbour
-            if rng.random() < 0.5:
+            if py.random() < 0.5:
                 dup_table.id_type[k] = ""
                 dup_table.id_number[k] = ""
             else:
-                dup_table.id_number[k] = _mistyped(int(cols.first17[orig]), used17, rng)
-            if rng.random() < 0.4:
+                dup_table.id_number[k] = _mistyped(int(cols.first17[orig]), used17, py)
+            if py.random() < 0.4:
                 dup_table.phone[k] = 0
         dup_table.house[k] = house
         dup_table.address_id[k] = addresses.id[draft.address_index[house]]
-        dup_table.updated_on[k] = as_of_day - int(rng.integers(0, 200))
+        dup_table.updated_on[k] = as_of_day - py.randint(0, 200)
         since = min(dup_table.residence_since[k], dup_table.updated_on[k])
         dup_table.residence_since[k] = max(since, dup_table.birth_date[k] + 1)
         if not np.isnat(dup_table.registered_on[k]):
@@ -1243,34 +1335,36 @@ def _build_people(
                 periods = max(1, math.ceil(int((as_of_day - reg).astype(np.int64)) / 365))
                 dup_table.permit_expires[k] = reg + periods * 365
 
-    # interleave the duplicates after their originals at random positions
-    combined: PeopleTable = PeopleTable.concat([t.take(main_idx), dup_table])
+    # interleave the duplicates after their originals at random positions (rows of [t; dup_table])
     n_main = len(main_idx)
     main_pos = np.full(n, -1, dtype=np.int64)
     main_pos[main_idx] = np.arange(n_main)
     orig_pos = main_pos[originals]
-    insert_at = np.array([int(rng.integers(p + 1, n_main + 1)) for p in orig_pos.tolist()], dtype=np.int64)
-    order = np.insert(np.arange(n_main), np.sort(insert_at), n_main + np.argsort(insert_at, kind="stable"))
+    insert_at = np.array([py.randint(p + 1, n_main) for p in orig_pos.tolist()], dtype=np.int64)
+    order = np.insert(main_idx, np.sort(insert_at), n + np.argsort(insert_at, kind="stable"))
+    combined = PeopleTable.concat([t, dup_table])
+    del t, dup_table, cols
     final: PeopleTable = combined.take(order)
-    where = np.empty(len(order), dtype=np.int64)
+    del combined
+    where = np.empty(n + n_dup, dtype=np.int64)
     where[order] = np.arange(len(order))
     pairs = [
         DuplicatePair(
-            final.key(int(where[int(orig_pos[k])])),
-            final.key(int(where[n_main + k])),
+            final.key(int(where[orig])),
+            final.key(int(where[n + k])),
             ("same_id", "name_birth_address")[int(kinds[k])],
         )
-        for k in range(n_dup)
+        for k, orig in enumerate(originals.tolist())
     ]
     return final, pairs, bad_table, bad_rows
 
 
-def _mistyped(first17: int, used: set[int], rng: np.random.Generator) -> str:
+def _mistyped(first17: int, used: set[int], py: random.Random) -> str:
     """A different valid number: one of the first two 顺序码 digits mistyped, check digit recomputed."""
     digits = f"{first17:017d}"
     for _ in range(100):
-        pos = 14 + int(rng.integers(0, 2))
-        new = str((int(digits[pos]) + int(rng.integers(1, 10))) % 10)
+        pos = 14 + py.randrange(2)
+        new = str((int(digits[pos]) + py.randint(1, 9)) % 10)
         candidate = int(digits[:pos] + new + digits[pos + 1 :])
         if candidate not in used:
             used.add(candidate)
@@ -1285,8 +1379,8 @@ def _bad_people_rows(bad: PeopleTable, as_of: dt.date, rng: np.random.Generator)
         number = bad.id_number[i]
         ov: dict[str, str]
         if code == "check_digit":
-            wrong = next(c for c in "0123456789X" if c != number[17] and c != "0123456789X"[i % 11])
-            ov = {header: number[:17] + wrong}
+            alternatives = [c for c in "0123456789X" if c != number[17]]
+            ov = {header: number[:17] + alternatives[i % len(alternatives)]}
         elif code == "birth_date_future":
             year = as_of.year + 60 + i
             first17 = int(number[:6] + f"{year}0615" + number[14:17])
@@ -1303,7 +1397,7 @@ def _bad_people_rows(bad: PeopleTable, as_of: dt.date, rng: np.random.Generator)
         elif code == "invalid_date":
             ov = {header: ("2023-02-30", "2021-13-01", "20220431", "去年")[i % 4]}
         elif code == "invalid_phone":
-            ov = {header: ("1381234567", "2381234567X", "138-1234-56789")[i % 3]}
+            ov = {header: ("1381234567", "138123456789", "138-1234-56789")[i % 3]}
         else:  # invalid_choice
             ov = {header: ("临时人员", "外地人", "其他")[i % 3]}
         rows.append(BadRow("people", make_key("XP", i, 5), i, header, code, ov))
@@ -1322,7 +1416,7 @@ def _stale_keys(people: PeopleTable, as_of: dt.date) -> list[str]:
 
 
 def _finish_houses(
-    draft: _HouseDraft, people: PeopleTable, pairs: list[DuplicatePair], rng: np.random.Generator
+    draft: _HouseDraft, people: PeopleTable, pairs: list[DuplicatePair], as_of: dt.date, rng: np.random.Generator
 ) -> HouseTable:
     n = len(draft.use)
     cls = draft.leaf_class
@@ -1348,22 +1442,21 @@ def _finish_houses(
         [np.clip(np.round(area / 40), 1, 6), np.clip(np.round(area / 35), 1, 5), np.where(area > 26, 2, 1)],
         np.clip(np.round(area / 30), 2, 8),
     ).astype(np.int64)
-    # crowded rentals: small rooms
-    area[draft.crowded] = np.round(rng.uniform(14, 40, int(draft.crowded.sum())), 1)
-    rooms[draft.crowded] = np.where(area[draft.crowded] > 30, 2, 1)
 
-    # owners: the eldest adult ID-card resident of a self-occupied house; otherwise a random adult
+    # owners: the eldest adult 户籍 (else any ID-card) resident of a self-occupied house; otherwise a random
+    # adult 户籍 person of the county (a landlord living elsewhere)
     dup_keys = {p.duplicate for p in pairs}
     n_people = len(people)
     is_dup = np.zeros(n_people, dtype=bool)
     for key in dup_keys:
-        is_dup[int(key[1:]) - 1] = True
-    age_days = (people.birth_date.max() - people.birth_date).astype(np.int64)
+        is_dup[key_index(key)] = True
+    age_days = (np.datetime64(as_of, "D") - people.birth_date).astype(np.int64)
     card = np.array(people.id_type, dtype=object) == ID_CARD
     adult = age_days > 365 * 18
     eligible = card & adult & ~is_dup
     idx = np.flatnonzero(eligible)
-    order = idx[np.lexsort((people.birth_date[idx], people.house[idx]))]  # by house, eldest first
+    not_huji = np.array(people.category, dtype=object)[idx] != CATEGORIES[HUJI]
+    order = idx[np.lexsort((people.birth_date[idx], not_huji, people.house[idx]))]  # by house: 户籍 first, eldest
     eldest = np.full(n, -1, dtype=np.int64)
     h = people.house[order]
     first = np.ones(len(order), dtype=bool)
@@ -1375,7 +1468,7 @@ def _finish_houses(
     owner_phone = np.where(owner_phone > 0, owner_phone, _phones(rng, n))
 
     # labels (出租屋门禁, 智感安防小区 from seed 002; 三户联防 from seed 001)
-    labels: list[list[str]] = [[] for _ in range(n)]
+    labels: defaultdict[int, list[str]] = defaultdict(list)
     gate = (use == RENTAL) & (rng.uniform(0.0, 1.0, n) < np.where(cls == UV_ROOM, 0.4, 0.1))
     for i in np.flatnonzero(gate).tolist():
         labels[i].append("出租屋门禁")
@@ -1387,8 +1480,6 @@ def _finish_houses(
     for i in np.flatnonzero((use == BUSINESS) & (rng.uniform(0.0, 1.0, n) < 0.06)).tolist():
         labels[i].append("三户联防")
 
-    draft.area_m2 = area
-    draft.rooms = rooms
     owner_list = owner.tolist()
     return HouseTable(
         address_id=draft.address_index + 1,
@@ -1401,7 +1492,7 @@ def _finish_houses(
         owner_id_number=[people.id_number[o] for o in owner_list],
         owner_phone=[str(p) for p in owner_phone.tolist()],
         owner_person=owner.astype(np.int64),
-        labels=["、".join(x) for x in labels],
+        labels=_join_labels(labels, n),
         area_type=draft.area_type,
     )
 
@@ -1409,7 +1500,7 @@ def _finish_houses(
 def _group_rentals(houses: HouseTable, people: PeopleTable, pairs: list[DuplicatePair]) -> list[str]:
     is_dup = np.zeros(len(people), dtype=bool)
     for p in pairs:
-        is_dup[int(p.duplicate[1:]) - 1] = True
+        is_dup[key_index(p.duplicate)] = True
     residents = np.bincount(people.house[~is_dup], minlength=len(houses))
     rental = np.array(houses.use, dtype=object) == USES[RENTAL]
     crowded = rental & (residents > 0) & ((residents > 2 * houses.rooms) | (houses.area_m2 < 5.0 * residents))
@@ -1438,7 +1529,11 @@ def _bad_house_rows(houses: HouseTable, rng: np.random.Generator) -> list[BadRow
 # Establishments
 # --------------------------------------------------------------------------------------------------
 
-BAD_ESTABLISHMENT_KINDS = (("check_code", "统一社会信用代码"), ("invalid_chars", "统一社会信用代码"), ("required", "单位名称"))
+BAD_ESTABLISHMENT_KINDS = (
+    ("check_code", "统一社会信用代码"),
+    ("invalid_chars", "统一社会信用代码"),
+    ("required", "单位名称"),
+)
 
 _KEY_TRADE_AREA_BOOST = {  # trade → weight multiplier in (城区, 城中村, 镇驻地, 农村)
     "旅馆": (1.5, 1.0, 1.0, 0.2),
@@ -1456,8 +1551,15 @@ _STAFF = {
     "社会组织": (2.0, 0.6, 2, 50),
 }
 _KEY_STAFF = {
-    "旅馆": (6, 40), "网吧": (2, 10), "娱乐场所": (5, 40), "典当": (3, 10), "开锁": (1, 3),
-    "废旧金属收购": (2, 12), "寄递物流": (3, 60), "机动车维修": (2, 25), "公章刻制": (1, 5),
+    "旅馆": (6, 40),
+    "网吧": (2, 10),
+    "娱乐场所": (5, 40),
+    "典当": (3, 10),
+    "开锁": (1, 3),
+    "废旧金属收购": (2, 12),
+    "寄递物流": (3, 60),
+    "机动车维修": (2, 25),
+    "公章刻制": (1, 5),
 }
 
 
@@ -1468,9 +1570,10 @@ def _build_establishments(
     people: PeopleTable,
     pairs: list[DuplicatePair],
     spec: SizeSpec,
+    as_of: dt.date,
     rng: np.random.Generator,
 ) -> tuple[EstablishmentTable, list[DuplicatePair], EstablishmentTable, list[BadRow]]:
-    n_unique, n_dup, n_bad = _n_est(spec)
+    _, n_dup, n_bad = _n_est(spec)
     business = draft.business
     n = len(business)
     area_idx = np.array([AREA_TYPES.index(draft.area_type[h]) for h in business.tolist()], dtype=np.int64)
@@ -1484,25 +1587,25 @@ def _build_establishments(
         is_key[0] = True
     trade_base = np.array([t[3] for t in N.KEY_TRADES])
     key_trade = np.full(n, -1, dtype=np.int64)
-    for i in np.flatnonzero(is_key).tolist():
-        boost = np.array([_KEY_TRADE_AREA_BOOST.get(t[0], (1, 1, 1, 1))[area_idx[i]] for t in N.KEY_TRADES])
+    for a in range(len(AREA_TYPES)):
+        sel = np.flatnonzero(is_key & (area_idx == a))
+        boost = np.array([_KEY_TRADE_AREA_BOOST.get(t[0], (1, 1, 1, 1))[a] for t in N.KEY_TRADES])
         w = trade_base * boost
-        key_trade[i] = int(rng.choice(len(w), p=w / w.sum()))
-        trade = N.KEY_TRADES[key_trade[i]][0]
-        category[i] = 0 if trade in ("典当", "寄递物流") or rng.random() < 0.4 else 1  # 企业 / 个体工商户
+        key_trade[sel] = rng.choice(len(w), size=len(sel), p=w / w.sum())
+    firm_only = np.isin(key_trade, [KEY_TRADES.index("典当"), KEY_TRADES.index("寄递物流")])
+    category[is_key] = np.where(firm_only[is_key] | (rng.uniform(0.0, 1.0, int(is_key.sum())) < 0.4), 0, 1)
+    py = _py(rng)
 
     # who: legal representative / security contact from the adult ID-card holders (not duplicates)
     is_dup = np.zeros(len(people), dtype=bool)
     for p in pairs:
-        is_dup[int(p.duplicate[1:]) - 1] = True
-    age_days = (people.birth_date.max() - people.birth_date).astype(np.int64)
+        is_dup[key_index(p.duplicate)] = True
+    age_days = (np.datetime64(as_of, "D") - people.birth_date).astype(np.int64)
     adults = np.flatnonzero(
-        (np.array(people.id_type, dtype=object) == ID_CARD) & (age_days > 365 * 22) & (age_days < 365 * 70) & ~is_dup
+        (np.array(people.id_type, dtype=object) == ID_CARD) & (age_days > 365 * 25) & (age_days < 365 * 66) & ~is_dup
     )
     rep = adults[rng.integers(0, len(adults), n)]
-    sec = np.where(
-        (category == 1) & (rng.uniform(0.0, 1.0, n) < 0.6), rep, adults[rng.integers(0, len(adults), n)]
-    )
+    sec = np.where((category == 1) & (rng.uniform(0.0, 1.0, n) < 0.6), rep, adults[rng.integers(0, len(adults), n)])
     sec_phone = np.where(people.phone[sec] > 0, people.phone[sec], _phones(rng, n))
 
     names: list[str] = []
@@ -1512,23 +1615,22 @@ def _build_establishments(
     staff = np.zeros(n, dtype=np.int64)
     used_names: set[str] = set()
     used_codes: set[str] = set()
-    for i in range(n):
-        cat = cat_names[int(category[i])]
-        address = addresses.row(int(draft.address_index[int(business[i])]))
-        if key_trade[i] >= 0:
-            trade, industry, words, _ = N.KEY_TRADES[int(key_trade[i])]
+    for i, (c, kt, h) in enumerate(zip(category.tolist(), key_trade.tolist(), business.tolist(), strict=True)):
+        cat = cat_names[c]
+        parts = addresses.parts[int(draft.address_index[h])]
+        if kt >= 0:
+            trade, industry, words, _ = N.KEY_TRADES[kt]
             lo, hi = _KEY_STAFF[trade]
-            staff[i] = int(rng.integers(lo, hi + 1))
+            staff[i] = py.randint(lo, hi)
         else:
             trade = ""
-            options = N.ORDINARY_TRADES[cat]
-            industry, words = options[int(rng.integers(len(options)))]
+            industry, words = py.choice(N.ORDINARY_TRADES[cat])
             mu, sigma, lo, hi = _STAFF[cat]
-            staff[i] = int(np.clip(round(rng.lognormal(mu, sigma)), lo, hi))
-        names.append(_unit_name(rng, cat, trade, words, address.parts, used_names))
+            staff[i] = min(hi, max(lo, round(py.lognormvariate(mu, sigma))))
+        names.append(_unit_name(py, cat, trade, words, parts, used_names))
         industries.append(industry)
         trades.append(trade)
-        codes.append(_new_uscc(rng, cat, used_codes))
+        codes.append(_new_uscc(py, cat, used_codes))
 
     # house use: units, schools, co-operatives … use 单位用房; shops and venues 经营
     office = np.isin(category, [2, 3, 4, 5]) | ((category == 0) & (key_trade < 0) & (rng.uniform(0.0, 1.0, n) < 0.6))
@@ -1581,20 +1683,20 @@ def _build_establishments(
     dup: EstablishmentTable = main.take(originals)
     kinds = []
     for k in range(n_dup):
-        dup.name[k] = _name_variant(rng, dup.name[k], used_names)
+        dup.name[k] = _name_variant(py, dup.name[k], used_names)
         if k % 2:
             dup.uscc[k] = ""
             kinds.append("missing_uscc")
         else:
             kinds.append("same_uscc")
-        if rng.random() < 0.5:
-            s = int(adults[int(rng.integers(len(adults)))])
+        if py.random() < 0.5:
+            s = int(adults[py.randrange(len(adults))])
             dup.security_name[k] = people.name[s]
             dup.security_phone[k] = str(people.phone[s] or _phones(rng, 1)[0])
-        dup.staff[k] = max(1, int(dup.staff[k]) + int(rng.integers(-2, 3)))
+        dup.staff[k] = max(1, int(dup.staff[k]) + py.randint(-2, 2))
     combined: EstablishmentTable = EstablishmentTable.concat([main, dup])
     n_main = len(main)
-    insert_at = np.array([int(rng.integers(p + 1, n_main + 1)) for p in originals.tolist()], dtype=np.int64)
+    insert_at = np.array([py.randint(p + 1, n_main) for p in originals.tolist()], dtype=np.int64)
     order = np.insert(np.arange(n_main), np.sort(insert_at), n_main + np.argsort(insert_at, kind="stable"))
     final: EstablishmentTable = combined.take(order)
     where = np.empty(len(order), dtype=np.int64)
@@ -1603,7 +1705,6 @@ def _build_establishments(
         DuplicatePair(final.key(int(where[int(originals[k])])), final.key(int(where[n_main + k])), kinds[k])
         for k in range(n_dup)
     ]
-    del n_unique
     return final, est_pairs, bad_table, bad_rows
 
 
@@ -1630,20 +1731,21 @@ def _short_township(name: str) -> str:
 
 
 def _unit_name(
-    rng: np.random.Generator, cat: str, trade: str, words: tuple[str, ...], parts: AddressParts, used: set[str]
+    py: random.Random, cat: str, trade: str, words: tuple[str, ...], parts: AddressParts, used: set[str]
 ) -> str:
     town = _short_township(parts.township)
     community = parts.community
     for attempt in range(12):
-        firm = N.FIRM_WORDS[int(rng.integers(len(N.FIRM_WORDS)))]
-        word = words[int(rng.integers(len(words)))]
+        firm = py.choice(N.FIRM_WORDS)
+        word = py.choice(words)
         if attempt >= 6:
-            firm = firm + N.FIRM_WORDS[int(rng.integers(len(N.FIRM_WORDS)))][0]
-        prefix = ("临朐县", "临朐", "")[int(rng.choice(3, p=[0.5, 0.3, 0.2]))]
+            firm = firm + py.choice(N.FIRM_WORDS)[0]
+        r = py.random()
+        prefix = "临朐县" if r < 0.5 else "临朐" if r < 0.8 else ""
         if trade:
             name = f"{prefix}{firm}{word}"
         elif cat == "企业":
-            name = f"{('临朐', '山东', '潍坊', '临朐县')[int(rng.integers(4))]}{firm}{word}"
+            name = f"{py.choice(('临朐', '山东', '潍坊', '临朐县'))}{firm}{word}"
         elif cat == "个体工商户":
             name = f"临朐县{town}{firm}{word}"
         elif cat == "农民专业合作社":
@@ -1663,7 +1765,7 @@ def _unit_name(
     return name
 
 
-def _name_variant(rng: np.random.Generator, name: str, used: set[str]) -> str:
+def _name_variant(py: random.Random, name: str, used: set[str]) -> str:
     """A similar name for the same unit, as a second officer would type it."""
     options = []
     if name.startswith("临朐县"):
@@ -1675,7 +1777,7 @@ def _name_variant(rng: np.random.Generator, name: str, used: set[str]) -> str:
     if name.endswith("有限公司"):
         options += [name[:-4] + "公司", name[:-4]]
     options = [o for o in options if o and o != name]
-    choice = options[int(rng.integers(len(options)))]
+    choice = py.choice(options)
     used.add(choice)
     return choice
 
@@ -1683,14 +1785,14 @@ def _name_variant(rng: np.random.Generator, name: str, used: set[str]) -> str:
 _USCC_PREFIX = {c: p for c, p, _ in N.UNIT_CATEGORIES}
 
 
-def _new_uscc(rng: np.random.Generator, cat: str, used: set[str]) -> str:
+def _new_uscc(py: random.Random, cat: str, used: set[str]) -> str:
     prefix = _USCC_PREFIX[cat]
-    region = "370700" if cat == "企业" and rng.random() < 0.15 else COUNTY_CODE
+    region = "370700" if cat == "企业" and py.random() < 0.15 else COUNTY_CODE
     while True:
         if prefix[0] == "9":
-            body = "MA" + "".join(USCC_BODY_ALPHABET[int(k)] for k in rng.integers(0, len(USCC_BODY_ALPHABET), 6))
+            body = "MA" + "".join(py.choices(USCC_BODY_ALPHABET, k=6))
         else:
-            body = "".join(str(int(d)) for d in rng.integers(0, 10, 8))
+            body = "".join(py.choices("0123456789", k=8))
         code = uscc(prefix, region, body)
         if code not in used:
             used.add(code)
@@ -1714,7 +1816,7 @@ def _plant_dirty(
     source = "injected"
     if dirty_variant is None:
         try:
-            from zhufang.registry.addressing.dirty import dirty_variant as imported  # noqa: PLC0415
+            from zhufang.registry.addressing.dirty import dirty_variant as imported
         except ImportError:
             warnings.warn(
                 "zhufang.registry.addressing.dirty is not available: no dirty addresses planted",
@@ -1722,7 +1824,8 @@ def _plant_dirty(
                 stacklevel=3,
             )
             return plan
-        dirty_variant = imported
+        # known_streets keeps a planted typo from spelling another real street
+        dirty_variant = functools.partial(imported, known_streets=frozenset(p.street for p in addresses.parts))
         source = "zhufang.registry.addressing.dirty.dirty_variant"
     plan.source = source
     py_rng = random.Random(seed * 7919 + 11)  # noqa: S311 - demo data, not security
@@ -1733,6 +1836,8 @@ def _plant_dirty(
         parts = addresses.parts[address_id - 1]
         for _attempt in range(3):
             text, kind = dirty_variant(parts, py_rng)
+            if "missing_community" in kind and not parts.street:
+                continue  # "冶源镇128号": every village of the township has a 128号
             owner = taken.get(text)
             if owner is None or (owner == address_id and text != addresses.text[address_id - 1]):
                 taken[text] = address_id

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -41,14 +42,41 @@ def to_date(value: np.datetime64) -> dt.date | None:
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
+_DAY_TABLE_START = np.datetime64("1900-01-01", "D")
+_DAY_TABLE_END = np.datetime64("2100-12-31", "D")
+
+
+@cache
+def _day_table() -> npt.NDArray[np.object_]:
+    """ISO strings of every day 1900-2100, then "" (for NaT and days outside the table)."""
+    days = np.arange(_DAY_TABLE_START, _DAY_TABLE_END + 1)
+    table = np.empty(len(days) + 1, dtype=object)
+    table[:-1] = np.datetime_as_string(days, unit="D")
+    table[-1] = ""
+    return table
+
+
 def date_strings(values: DateArray) -> list[str]:
-    """ISO ``YYYY-MM-DD`` strings of a date array, ``""`` for NaT (vectorised)."""
-    text = np.datetime_as_string(values.astype("datetime64[D]"), unit="D")
-    return np.where(np.isnat(values), "", text).tolist()  # type: ignore[no-any-return]
+    """ISO ``YYYY-MM-DD`` strings of a date array, ``""`` for NaT (a table lookup: several times faster
+    than formatting every value)."""
+    days = values.astype("datetime64[D]")
+    table = _day_table()
+    offset = (days - _DAY_TABLE_START).astype(np.int64)
+    inside = ~np.isnat(days) & (offset >= 0) & (offset < len(table) - 1)
+    out: list[str] = table[np.where(inside, offset, len(table) - 1)].tolist()
+    for i in np.flatnonzero(~np.isnat(days) & ~inside).tolist():
+        out[i] = str(days[i])
+    return out
 
 
 def make_key(prefix: str, index: int, width: int) -> str:
     return f"{prefix}{index + 1:0{width}d}"
+
+
+def key_index(key: str) -> int:
+    """Row index of a row key: ``P0000001`` → 0, ``E000042`` → 41 (bad-row keys ``XP00001`` → 0 in
+    their own set)."""
+    return int(key.lstrip("XPHE")) - 1
 
 
 class _Table(Generic[RowT]):
@@ -90,7 +118,7 @@ class _Table(Generic[RowT]):
             if isinstance(column, np.ndarray):
                 values[f.name] = column[idx]
             else:
-                values[f.name] = [column[i] for i in idx.tolist()]
+                values[f.name] = list(map(column.__getitem__, idx.tolist()))
         return type(self)(**values)
 
     @classmethod
@@ -327,7 +355,9 @@ class Establishment:
     uscc: str  # 统一社会信用代码 ("" only on some planted duplicates)
     category: str  # 单位类别: 企业 / 个体工商户 / 农民专业合作社 / 机关 / 事业单位 / 社会组织
     industry: str  # 行业类别
-    key_trade: str  # 重点行业: 旅馆 / 网吧 / 娱乐场所 / 典当 / 开锁 / 废旧金属收购 / 寄递物流 / 机动车维修 / 公章刻制 / ""
+    key_trade: (
+        str  # 重点行业: 旅馆 / 网吧 / 娱乐场所 / 典当 / 开锁 / 废旧金属收购 / 寄递物流 / 机动车维修 / 公章刻制 / ""
+    )
     address_id: int
     house: int
     legal_rep_name: str

@@ -70,8 +70,8 @@ def validate_address_row(
     elif len(code) > 40:
         fail("code", "标准地址编码过长（最多40位）", code[:40])
     levels = {name: normalise_level(name, _cell(cells, columns, name)) for name in LEVELS}
-    if not levels["street"]:
-        fail("street", "街路巷/小区不能为空")
+    if not levels["street"] and not levels["community"]:
+        fail("street", "街路巷/小区与社区/村不能同时为空")
     for name, value in levels.items():
         if len(value) > (60 if name == "street" else 40):
             fail(name, "内容过长", value[:20])

@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 FORBIDDEN_COLUMNS = frozenset({"民族", "宗教", "宗教信仰", "政治面貌", "党派", "政治身份"})
 #: bookkeeping columns that carry nothing to store
 IGNORED_COLUMNS = frozenset({"序号", "编号", "备注", "操作"})
+#: columns a kind's files carry that we derive ourselves instead of reading
+DERIVED_COLUMNS = {
+    "people": frozenset(),
+    "addresses": frozenset({"地址级别", "上级地址编码", "地址全称", "责任派出所"}),
+}
 
 PEOPLE = {
     "name": ("姓名", "名字"),
@@ -27,6 +32,9 @@ PEOPLE = {
     "registered_at": ("居住登记日期", "登记日期"),
     "permit_expires": ("居住证有效期至", "居住证到期日期", "证件到期日期"),
     "labels": ("标签", "人员标签"),
+    "nationality": ("国籍",),
+    "source_updated_at": ("更新日期", "最后更新日期"),
+    "legacy_number": ("人员编号", "原系统编号"),
 }
 ADDRESSES = {
     "code": ("标准地址编码", "地址编码"),
@@ -42,12 +50,12 @@ ADDRESSES = {
     "room": ("户室", "房间号", "户室号"),
     "lon": ("经度",),
     "lat": ("纬度",),
-    "recorded_station": ("责任派出所", "所属派出所", "管辖派出所"),
+    "recorded_station": ("责任派出所代码", "所属派出所代码", "管辖派出所代码"),
 }
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {"people": PEOPLE, "addresses": ADDRESSES}
 REQUIRED: dict[str, tuple[str, ...]] = {
     "people": ("name", "id_number", "category", "address"),
-    "addresses": ("code", "street", "lon", "lat"),
+    "addresses": ("code", "lon", "lat"),
 }
 
 
@@ -72,7 +80,7 @@ def map_columns(kind: str, header: list[str], custom: dict[str, str] | None = No
         title = raw.strip().replace(" ", "")
         if title in FORBIDDEN_COLUMNS:
             result.dropped.append(title)
-        elif title in IGNORED_COLUMNS or not title:
+        elif title in IGNORED_COLUMNS or title in DERIVED_COLUMNS[kind] or not title:
             result.ignored.append(title)
         elif title in alias_to_field and alias_to_field[title] not in result.index:
             result.index[alias_to_field[title]] = position

@@ -17,6 +17,7 @@ from zhufang.privacy.masking import mask_id_number, mask_phone
 from zhufang.privacy.validators import IdNumberError, check_id_number
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.errors import RowError
+from zhufang.registry.imports.fast_insert import insert_rows
 from zhufang.registry.imports.values import (
     CATEGORIES,
     ID_TYPES,
@@ -49,6 +50,9 @@ class PersonRow:
     registered_at: dt.date | None
     permit_expires: dt.date | None
     labels: list[str]
+    nationality: str
+    source_updated_at: dt.date | None
+    legacy_number: str
 
 
 def _cell(cells: list[str], columns: ColumnMap, name: str) -> str:
@@ -106,7 +110,7 @@ def validate_person_row(
     except CellError as exc:
         fail("sex", str(exc), given_sex)
     dates: dict[str, dt.date | None] = {}
-    for field in ("birth_date", "residence_since", "registered_at", "permit_expires"):
+    for field in ("birth_date", "residence_since", "registered_at", "permit_expires", "source_updated_at"):
         try:
             dates[field] = parse_date(_cell(cells, columns, field))
         except CellError as exc:
@@ -155,12 +159,18 @@ def validate_person_row(
             registered_at=dates["registered_at"],
             permit_expires=dates["permit_expires"],
             labels=parse_labels(_cell(cells, columns, "labels")),
+            nationality=_cell(cells, columns, "nationality")[:30],
+            source_updated_at=dates["source_updated_at"],
+            legacy_number=_cell(cells, columns, "legacy_number")[:30],
         ),
         [],
     )
 
 
 PERSON_FIELDS = (
+    "nationality",
+    "source_updated_at",
+    "legacy_number",
     "name",
     "id_type",
     "sex",
@@ -172,6 +182,17 @@ PERSON_FIELDS = (
     "registered_at",
     "permit_expires",
     "labels",
+)
+#: the columns written for a new person, in the order upsert_people builds its tuples
+CREATE_FIELDS = (
+    "id_number",
+    "id_index",
+    "phone",
+    "owner_unit_id",
+    "created_at",
+    "updated_at",
+    "is_active",
+    *PERSON_FIELDS,
 )
 
 
@@ -189,16 +210,23 @@ def upsert_people(rows: list[PersonRow], *, run: ImportRun, index: Any, actor: A
     with transaction.atomic():
         missing_houses = [a for a in wanted if a not in houses]
         if missing_houses and not dry_run:
-            House.objects.bulk_create(
-                [
-                    House(address_id=a, use=HouseUse.UNKNOWN, owner_unit_id=index.owner_unit_of.get(a))
-                    for a in missing_houses
-                ],
-                batch_size=2000,
+            insert_rows(
+                House,
+                (
+                    "address_id",
+                    "use",
+                    "house_type",
+                    "owner_name",
+                    "labels",
+                    "owner_unit_id",
+                    "created_at",
+                    "updated_at",
+                ),
+                [(a, HouseUse.UNKNOWN, "", "", [], index.owner_unit_of.get(a), now, now) for a in missing_houses],
             )
             houses.update(House.objects.filter(address_id__in=missing_houses).values_list("address_id", "pk"))
-        creates: list[Person] = []
-        reviews: list[tuple[Person, PersonRow, Any]] = []
+        creates: list[tuple[Any, ...]] = []
+        reviews: list[tuple[PersonRow, Any]] = []
         updates: list[Person] = []
         update_diffs: dict[str, Any] = {}
         seen: set[str] = set()
@@ -221,21 +249,26 @@ def upsert_people(rows: list[PersonRow], *, run: ImportRun, index: Any, actor: A
                 "registered_at": row.registered_at,
                 "permit_expires": row.permit_expires,
                 "labels": row.labels,
+                "nationality": row.nationality,
+                "source_updated_at": row.source_updated_at,
+                "legacy_number": row.legacy_number,
             }
             old = existing.get(row.id_index)
             if old is None:
-                person = Person(
-                    id_number=row.id_number,
-                    id_index=row.id_index,
-                    phone=row.phone,
-                    owner_unit_id=owner_unit_id,
-                    created_at=now,
-                    updated_at=now,
-                    **values,
+                creates.append(
+                    (
+                        row.id_number,
+                        row.id_index,
+                        row.phone,
+                        owner_unit_id,
+                        now,
+                        now,
+                        True,
+                        *(values[name] for name in PERSON_FIELDS),
+                    )
                 )
-                creates.append(person)
                 if address_id is None:
-                    reviews.append((person, row, match))
+                    reviews.append((row, match))
                 continue
             if address_id is None:
                 values["house_id"] = old["house_id"]  # keep the known residence until the review says
@@ -260,33 +293,28 @@ def upsert_people(rows: list[PersonRow], *, run: ImportRun, index: Any, actor: A
         if dry_run:
             transaction.set_rollback(True)
             return []
-        Person.objects.bulk_create(creates, batch_size=2000)
+        insert_rows(Person, CREATE_FIELDS, creates)
         if updates:
             fields = [*[f for f in PERSON_FIELDS if f != "house_id"], "house", "phone", "updated_at"]
             with_unit = [p for p in updates if p.owner_unit_id is not None]
             Person.objects.bulk_update(with_unit, [*fields, "owner_unit"], batch_size=1000)
             Person.objects.bulk_update([p for p in updates if p.owner_unit_id is None], fields, batch_size=1000)
         if reviews:
-            if any(p.pk is None for p, _r, _m in reviews):
-                keys = dict(
-                    Person.objects.filter(id_index__in=[r.id_index for _p, r, _m in reviews]).values_list(
-                        "id_index", "pk"
-                    )
-                )
-                for person, row, _m in reviews:
-                    person.pk = keys[row.id_index]
+            keys = dict(
+                Person.objects.filter(id_index__in=[r.id_index for r, _m in reviews]).values_list("id_index", "pk")
+            )
             AddressReview.objects.bulk_create(
                 [
                     AddressReview(
                         raw_text=row.address_text[:255],
                         suggestion_id=match.address_id,
                         confidence=match.confidence,
-                        person_id=person.pk,
+                        person_id=keys[row.id_index],
                         import_run=run,
                         row_number=row.row,
                         owner_unit_id=actor.principal_unit.pk,
                     )
-                    for person, row, match in reviews
+                    for row, match in reviews
                 ]
             )
         drafts = []

@@ -50,8 +50,8 @@ def register(client: Client, house: House, key: str | None = None, **extra: str)
         "phone": "13800001111",
         **extra,
     }
-    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-    return client.post("/api/v1/registry/people", payload, content_type="application/json", **headers)
+    headers = {"Idempotency-Key": key} if key else {}
+    return client.post("/api/v1/registry/people", payload, content_type="application/json", headers=headers)
 
 
 def test_officer_registers_a_tenant_once_under_retry(demo: Demo, houses: tuple[House, House]) -> None:

@@ -139,7 +139,7 @@ def test_dry_run_reports_every_bad_row_and_writes_nothing(
     assert Person.objects.count() == 0
     run = report.run
     assert (run.total_rows, run.created, run.rejected) == (24, 20, 4)
-    by_row = {}
+    by_row: dict[int, list[tuple[str, str]]] = {}
     for error in report.errors:
         by_row.setdefault(error.row, []).append((error.field, error.message))
     assert by_row[22][0][0] == "证件号码" and "校验码错误" in by_row[22][0][1]
@@ -157,7 +157,8 @@ def test_real_import_then_reimport_changes_nothing(
     first = import_people(path, actor=actor, dry_run=False)
     assert (first.run.created, first.run.rejected) == (20, 0)
     person = Person.objects.get(id_index=blind_index(valid_id("19900101", 1), kind="id_number"))
-    assert person.house is not None and person.house.address_id == addresses[0].pk
+    assert person.house is not None
+    assert person.house.address_id == addresses[0].pk
     assert person.owner_unit_id == addresses[0].owner_unit_id and person.sex == "1"
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number, phone FROM registry_person WHERE id = %s", [person.pk])
@@ -179,7 +180,8 @@ def test_changed_row_is_updated_and_audited(demo: Demo, addresses: list[Standard
     report = import_people(write_csv(tmp_path / "b.csv", PEOPLE_HEADER, rows), actor=actor, dry_run=False)
     assert (report.run.updated, report.run.unchanged) == (1, 19)
     person = Person.objects.get(id_index=blind_index(rows[0][3], kind="id_number"))
-    assert person.phone == "13999999999" and person.house.address_id == addresses[1].pk
+    assert person.phone == "13999999999" and person.house is not None
+    assert person.house.address_id == addresses[1].pk
     entry = AuditEntry.objects.filter(action="update", object_type="registry.person").latest("id")
     assert set(entry.changes[str(person.pk)]) == {"phone_index", "house_id"}
 
@@ -252,6 +254,7 @@ def test_unmatched_address_goes_to_review_in_the_importers_unit(
     assert report.run.review == 1
     review = AddressReview.objects.get()
     assert review.raw_text == "火星市不存在区无名路999号" and review.row_number == 3
+    assert review.person_id is not None
     person = Person.objects.get(pk=review.person_id)
     assert person.house is None and person.owner_unit_id == actor.unit_id
 
