@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("houses/<int:pk>/", views.house, name="house"),
     path("import/", views.import_page, name="import"),
+    path("conflicts/", views.conflicts, name="conflicts"),
 ]

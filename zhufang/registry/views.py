@@ -21,6 +21,7 @@ from zhufang.accounts.scope import get_visible_or_none
 from zhufang.privacy.masking import mask_id_number
 from zhufang.registry import services
 from zhufang.registry.api import person_out
+from zhufang.registry.conflicts import jurisdiction_conflicts
 from zhufang.registry.imports.runner import ImportRefused, import_addresses, import_people
 from zhufang.registry.models import House, HouseUse, IdType, PersonCategory
 from zhufang.registry.queries import looks_like_document_number, search_houses, search_people
@@ -128,3 +129,11 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 except ImportRefused as exc:
                     refused = exc.messages
     return render(request, "registry/import.html", {"report": report, "refused": refused})
+
+
+@login_required
+def conflicts(request: HttpRequest) -> HttpResponse:
+    """管辖冲突: where the old data's responsible station differs from the station the point lies in."""
+    user = _user(request)
+    groups = jurisdiction_conflicts(user)
+    return render(request, "registry/conflicts.html", {"groups": groups, "total": sum(g.addresses for g in groups)})

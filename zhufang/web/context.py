@@ -16,6 +16,7 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("org:locate", _("Locate a point"), Perm.ORG_VIEW),
     ("registry:search", _("Registry"), Perm.ORG_VIEW),
     ("registry:import", _("Import registry data"), Perm.REGISTRY_IMPORT),
+    ("registry:conflicts", _("Jurisdiction conflicts"), Perm.ORG_VIEW),
     ("org:import", _("Import polygons"), Perm.ORG_MANAGE),
     ("org:mergers", _("Station mergers"), Perm.ORG_MANAGE),
     ("accounts:roster", _("Roster"), Perm.ORG_VIEW),

@@ -45,3 +45,21 @@ def test_loading_twice_reuses(demo: Demo) -> None:
     load_demo_registry("small")
     count = Person.objects.count()
     assert "reused" in load_demo_registry("small") and Person.objects.count() == count
+
+
+def test_jurisdiction_conflicts_equal_the_planted_ones(demo: Demo) -> None:
+    from zhufang.registry.conflicts import jurisdiction_conflicts
+
+    load_demo_registry("small")
+    registry = generate_registry("small", seed=2026)
+    table = registry.addresses
+    planted = {i for i in range(len(table)) if table.recorded_station_code[i] != table.station_code[i]}
+    assert planted, "the small registry plants conflicts"
+    groups = jurisdiction_conflicts(demo.user("centre_operator"), limit=100000)
+    assert sum(g.addresses for g in groups) == len(planted)
+    page = demo.client_for("centre_operator").get("/registry/conflicts/").content.decode()
+    assert f'data-testid="conflict-total">{len(planted)}<' in page
+    officer = demo.user("community_officer")
+    officer_grids = set(OrgUnit.objects.subtree(officer.unit).filter(kind="grid").values_list("code", flat=True))
+    expected = sum(1 for i in planted if table.grid_code[i] in officer_grids)
+    assert sum(g.addresses for g in jurisdiction_conflicts(officer, limit=100000)) == expected  # scoped
