@@ -26,19 +26,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
-import resource
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
 import rapidfuzz
 
+from benchmarks.measure import measure
 from zhufang.registry.addressing.dirty import DIRT_KINDS, NONEXISTENT, make_dirty_cases
 from zhufang.registry.addressing.match import REVIEW_THRESHOLD, AddressMatcher
 from zhufang.registry.addressing.synthetic import synthetic_addresses
@@ -47,51 +46,6 @@ DEFAULT_SIZES = ((30_000, 10_000), (300_000, 100_000))
 TARGET_PER_S = 5_000
 ACCURACY_FLOOR = 0.95
 NONEXISTENT_WRONG_MAX = 0.02
-
-
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
-            fh.write("5")
-    except OSError:
-        return False
-    return True
-
-
-def _maxrss_kb() -> int:
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(usage / 1024) if sys.platform == "darwin" else int(usage)
-
-
-def _measure(fn: Callable[[], Any], repeat: int = 1) -> tuple[Any, float, float]:
-    """(last result, best seconds, largest RSS growth in MB) over ``repeat`` runs."""
-    best, peak, result = math.inf, 0.0, None
-    for _ in range(max(1, repeat)):
-        result = None
-        can_reset = _reset_peak()
-        rss_before, maxrss_before = _status_kb("VmRSS"), _maxrss_kb()
-        start = time.perf_counter()
-        result = fn()
-        seconds = time.perf_counter() - start
-        hwm = _status_kb("VmHWM") if can_reset else None
-        peak_kb = (
-            max(0, hwm - rss_before)
-            if hwm is not None and rss_before is not None
-            else max(0, _maxrss_kb() - maxrss_before)
-        )
-        best, peak = min(best, seconds), max(peak, peak_kb / 1024.0)
-    return result, best, peak
 
 
 def run(
@@ -113,7 +67,7 @@ def run(
         texts = [c.text for c in cases]
         prepare_s = time.perf_counter() - t0
 
-        matcher, build_s, build_mb = _measure(partial(AddressMatcher, standard))
+        matcher, build_s, build_mb = measure(partial(AddressMatcher, standard))
         stats = matcher.stats()
         rows.append(
             {
@@ -127,7 +81,7 @@ def run(
                 f"{stats['number_keys']} number blocks; data generated in {prepare_s:.1f} s (not timed)",
             }
         )
-        results, match_s, match_mb = _measure(partial(matcher.match_many, texts), repeat)
+        results, match_s, match_mb = measure(partial(matcher.match_many, texts), repeat)
 
         right: Counter[str] = Counter()
         total: Counter[str] = Counter()

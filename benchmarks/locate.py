@@ -30,13 +30,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
-import resource
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -44,65 +41,13 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from benchmarks.measure import measure
 from zhufang.org.geometry.demo_polygons import generate_jurisdiction
 from zhufang.org.geometry.locate import Locator
 
 DEFAULT_SIZES = (100_000, 1_000_000)
 LOOP_SAMPLE = 2_000
 AGREEMENT_MIN = 0.9999
-
-
-# ----------------------------------------------------------------------------------------- memory
-
-
-def _status_kb(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
-            fh.write("5")
-    except OSError:
-        return False
-    return True
-
-
-def _maxrss_kb() -> int:
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(usage / 1024) if sys.platform == "darwin" else int(usage)
-
-
-def _measure_once(fn: Callable[[], Any]) -> tuple[Any, float, float]:
-    can_reset = _reset_peak()
-    rss_before = _status_kb("VmRSS")
-    maxrss_before = _maxrss_kb()
-    start = time.perf_counter()
-    result = fn()
-    seconds = time.perf_counter() - start
-    hwm = _status_kb("VmHWM") if can_reset else None
-    if hwm is not None and rss_before is not None:
-        peak_kb = max(0, hwm - rss_before)
-    else:
-        peak_kb = max(0, _maxrss_kb() - maxrss_before)
-    return result, seconds, peak_kb / 1024.0
-
-
-def _measure(fn: Callable[[], Any], repeat: int = 1) -> tuple[Any, float, float]:
-    """Run ``fn`` ``repeat`` times; returns (last result, best seconds, largest peak MB of RSS growth)."""
-    best, peak, result = math.inf, 0.0, None
-    for _ in range(max(1, repeat)):
-        result = None  # free the previous result before the next run
-        result, seconds, mb = _measure_once(fn)
-        best, peak = min(best, seconds), max(peak, mb)
-    return result, best, peak
 
 
 # ----------------------------------------------------------------------------------------- cases
@@ -150,7 +95,7 @@ def run(
     cells = [(i + 1, g.code, g.polygon) for i, g in enumerate(jur.grids)]
     rows: list[dict[str, Any]] = []
 
-    locator, build_s, build_mb = _measure(lambda: Locator(cells))
+    locator, build_s, build_mb = measure(lambda: Locator(cells))
     rows.append(
         {
             "case": "locator_build",
@@ -199,22 +144,22 @@ def run(
                 }
             )
 
-        loc_ids, s, mb = _measure(partial(locator.locate, x, y), repeat)
+        loc_ids, s, mb = measure(partial(locator.locate, x, y), repeat)
         row("locator", s, mb, "Locator.locate: tile index + vectorised intersects_xy")
-        tree_ids, s, mb = _measure(partial(locator.locate_strtree, x, y), repeat)
+        tree_ids, s, mb = measure(partial(locator.locate_strtree, x, y), repeat)
         row("locator_strtree", s, mb, "STRtree.query(points, 'intersects'), point creation included")
 
         points_gdf = gpd.GeoDataFrame(geometry=shapely.points(x, y), crs="EPSG:4326")
-        joined_i, s, mb = _measure(
+        joined_i, s, mb = measure(
             partial(gpd.sjoin, points_gdf, grids_gdf, how="inner", predicate="intersects"), repeat
         )
         row("sjoin_intersects", s, mb, "sjoin call only (GeoDataFrames + sindex built outside timing)")
-        joined_w, s, mb = _measure(partial(gpd.sjoin, points_gdf, grids_gdf, how="inner", predicate="within"), repeat)
+        joined_w, s, mb = measure(partial(gpd.sjoin, points_gdf, grids_gdf, how="inner", predicate="within"), repeat)
         row("sjoin_within", s, mb, "sjoin call only (GeoDataFrames + sindex built outside timing)")
         del points_gdf
 
         sample = min(loop_sample, size)
-        loop_ids, s, mb = _measure(partial(_loop_locate, polys_in_code_order, locator.cell_ids, x[:sample], y[:sample]))
+        loop_ids, s, mb = measure(partial(_loop_locate, polys_in_code_order, locator.cell_ids, x[:sample], y[:sample]))
         row(
             "python_loop",
             s * size / sample,

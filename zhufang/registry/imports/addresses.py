@@ -51,11 +51,6 @@ class AddressRow:
     recorded_station_code: str
 
 
-def _cell(cells: list[str], columns: ColumnMap, name: str) -> str:
-    position = columns.index.get(name)
-    return cells[position] if position is not None and position < len(cells) else ""
-
-
 def validate_address_row(
     row: int, cells: list[str], columns: ColumnMap, *, today: dt.date
 ) -> tuple[AddressRow | None, list[RowError]]:
@@ -64,12 +59,12 @@ def validate_address_row(
     def fail(field: str, message: str, value: str = "") -> None:
         errors.append(RowError(row, header_of("addresses", field), value, message))
 
-    code = _cell(cells, columns, "code")
+    code = columns.cell(cells, "code")
     if not code:
         fail("code", "标准地址编码不能为空")
     elif len(code) > 40:
         fail("code", "标准地址编码过长（最多40位）", code[:40])
-    levels = {name: normalise_level(name, _cell(cells, columns, name)) for name in LEVELS}
+    levels = {name: normalise_level(name, columns.cell(cells, name)) for name in LEVELS}
     if not levels["street"] and not levels["community"]:
         fail("street", "街路巷/小区与社区/村不能同时为空")
     for name, value in levels.items():
@@ -77,7 +72,7 @@ def validate_address_row(
             fail(name, "内容过长", value[:20])
     coordinates: dict[str, float] = {}
     for field, low, high in (("lon", -180.0, 180.0), ("lat", -90.0, 90.0)):
-        raw = _cell(cells, columns, field)
+        raw = columns.cell(cells, field)
         try:
             number = float(raw)
             if not (low <= number <= high) or math.isnan(number):
@@ -91,11 +86,11 @@ def validate_address_row(
         AddressRow(
             row=row,
             code=code,
-            admin_code=_cell(cells, columns, "admin_code")[:12],
+            admin_code=columns.cell(cells, "admin_code")[:12],
             parts=AddressParts(**levels),
             lon=coordinates["lon"],
             lat=coordinates["lat"],
-            recorded_station_code=_cell(cells, columns, "recorded_station")[:32],
+            recorded_station_code=columns.cell(cells, "recorded_station")[:32],
         ),
         [],
     )

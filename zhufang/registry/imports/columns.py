@@ -69,6 +69,11 @@ class ColumnMap:
     unknown: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
+    def cell(self, cells: list[str], name: str) -> str:
+        """The value of field ``name`` in a row ("" when the column is absent or the row short)."""
+        position = self.index.get(name)
+        return cells[position] if position is not None and position < len(cells) else ""
+
 
 def map_columns(kind: str, header: list[str], custom: dict[str, str] | None = None) -> ColumnMap:
     """Match headers to fields by the preset's aliases (and an optional custom {header: field})."""

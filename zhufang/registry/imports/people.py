@@ -55,11 +55,6 @@ class PersonRow:
     legacy_number: str
 
 
-def _cell(cells: list[str], columns: ColumnMap, name: str) -> str:
-    position = columns.index.get(name)
-    return cells[position] if position is not None and position < len(cells) else ""
-
-
 def _check_document(id_type: str, value: str, today: dt.date) -> tuple[str, str, dt.date | None]:
     """(normalised number, sex code, birth date) or CellError."""
     if id_type == IdType.RESIDENT_ID:
@@ -82,17 +77,17 @@ def validate_person_row(
     def fail(field: str, message: str, value: str = "") -> None:
         errors.append(RowError(row, header_of("people", field), value, message))
 
-    name = _cell(cells, columns, "name")
+    name = columns.cell(cells, "name")
     if not name:
         fail("name", "姓名不能为空")
     elif len(name) > 50:
         fail("name", "姓名过长（最多50个字）", name[:20])
     try:
-        id_type = parse_choice(_cell(cells, columns, "id_type"), ID_TYPES, "证件类型")
+        id_type = parse_choice(columns.cell(cells, "id_type"), ID_TYPES, "证件类型")
     except CellError as exc:
-        fail("id_type", str(exc), _cell(cells, columns, "id_type"))
+        fail("id_type", str(exc), columns.cell(cells, "id_type"))
         id_type = IdType.OTHER
-    raw_id = _cell(cells, columns, "id_number")
+    raw_id = columns.cell(cells, "id_number")
     id_number, sex, birth = "", "", None
     if not raw_id:
         fail("id_number", "证件号码不能为空")
@@ -101,7 +96,7 @@ def validate_person_row(
             id_number, sex, birth = _check_document(id_type, raw_id, today)
         except CellError as exc:
             fail("id_number", str(exc), mask_id_number(raw_id))
-    given_sex = _cell(cells, columns, "sex")
+    given_sex = columns.cell(cells, "sex")
     try:
         sex_code = parse_choice(given_sex, SEXES, "性别")
         if sex and sex_code and sex_code != sex:
@@ -112,9 +107,9 @@ def validate_person_row(
     dates: dict[str, dt.date | None] = {}
     for field in ("birth_date", "residence_since", "registered_at", "permit_expires", "source_updated_at"):
         try:
-            dates[field] = parse_date(_cell(cells, columns, field))
+            dates[field] = parse_date(columns.cell(cells, field))
         except CellError as exc:
-            fail(field, str(exc), _cell(cells, columns, field))
+            fail(field, str(exc), columns.cell(cells, field))
             dates[field] = None
     given_birth = dates["birth_date"]
     if given_birth and birth and given_birth != birth:
@@ -126,18 +121,18 @@ def validate_person_row(
         value = dates[field]
         if value and value > today:
             fail(field, "日期不能晚于今天", value.isoformat())
-    raw_phone = _cell(cells, columns, "phone")
+    raw_phone = columns.cell(cells, "phone")
     try:
         phone = parse_phone(raw_phone)
     except CellError as exc:
         fail("phone", str(exc), mask_phone(raw_phone))
         phone = None
     try:
-        category = parse_choice(_cell(cells, columns, "category"), CATEGORIES, "人员类别")
+        category = parse_choice(columns.cell(cells, "category"), CATEGORIES, "人员类别")
     except CellError as exc:
-        fail("category", str(exc), _cell(cells, columns, "category"))
+        fail("category", str(exc), columns.cell(cells, "category"))
         category = ""
-    address = _cell(cells, columns, "address")
+    address = columns.cell(cells, "address")
     if not address:
         fail("address", "居住地址不能为空")
     if errors:
@@ -158,10 +153,10 @@ def validate_person_row(
             residence_since=dates["residence_since"],
             registered_at=dates["registered_at"],
             permit_expires=dates["permit_expires"],
-            labels=parse_labels(_cell(cells, columns, "labels")),
-            nationality=_cell(cells, columns, "nationality")[:30],
+            labels=parse_labels(columns.cell(cells, "labels")),
+            nationality=columns.cell(cells, "nationality")[:30],
             source_updated_at=dates["source_updated_at"],
-            legacy_number=_cell(cells, columns, "legacy_number")[:30],
+            legacy_number=columns.cell(cells, "legacy_number")[:30],
         ),
         [],
     )
