@@ -18,7 +18,7 @@ from zhufang.org.geometry.coords import gcj02_to_wgs84_arrays
 from zhufang.org.geometry_import import import_geojson
 from zhufang.org.locating import locate_many, locate_point
 from zhufang.org.models import OrgKind, OrgUnit
-from zhufang.org.queries import map_features, subtree_counts
+from zhufang.org.queries import map_features, subtree_counts, visible_location
 
 router = Router(tags=["org"])
 CRS_CHOICES = ("wgs84", "gcj02")
@@ -156,16 +156,7 @@ def locate(request: HttpRequest, lon: float, lat: float, crs: str = "wgs84") -> 
     if crs == "gcj02":
         lons, lats = gcj02_to_wgs84_arrays(np.array([lon]), np.array([lat]))
         lon, lat = float(lons[0]), float(lats[0])
-    located = locate_point(lon, lat)
-    visible = set(
-        OrgUnit.objects.visible_to(principal)
-        .filter(pk__in=[u.pk for u in (located.grid, located.district, located.station) if u])
-        .values_list("pk", flat=True)
-    )
-    return {
-        k: (u if u is not None and u.pk in visible else None)
-        for k, u in (("grid", located.grid), ("district", located.district), ("station", located.station))
-    }
+    return visible_location(principal, locate_point(lon, lat))
 
 
 @router.post("/locate", response=LocateBatchOut)

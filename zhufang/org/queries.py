@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count
 
 from zhufang.accounts.models import User
+from zhufang.org.locating import Located
 from zhufang.org.models import OrgKind, OrgUnit
 
 
@@ -52,3 +53,15 @@ def map_features(principal: Any, *, kind: str, within: OrgUnit | None = None, li
         for row in rows
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def visible_location(principal: Any, located: Located) -> dict[str, OrgUnit | None]:
+    """The grid, district and station a point fell in, each hidden (None) when outside scope."""
+    found = [u for u in (located.grid, located.district, located.station) if u is not None]
+    visible = set(
+        OrgUnit.objects.visible_to(principal).filter(pk__in=[u.pk for u in found]).values_list("pk", flat=True)
+    )
+    return {
+        key: (unit if unit is not None and unit.pk in visible else None)
+        for key, unit in (("grid", located.grid), ("district", located.district), ("station", located.station))
+    }

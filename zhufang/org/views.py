@@ -25,7 +25,7 @@ from zhufang.org.geometry.coords import gcj02_to_wgs84_arrays
 from zhufang.org.geometry_import import import_geojson
 from zhufang.org.locating import locate_point
 from zhufang.org.models import OrgKind, OrgUnit, StationMerger
-from zhufang.org.queries import subtree_counts
+from zhufang.org.queries import subtree_counts, visible_location
 
 CHILD_KIND = {OrgKind.BUREAU: OrgKind.STATION, OrgKind.STATION: OrgKind.DISTRICT, OrgKind.DISTRICT: OrgKind.GRID}
 
@@ -125,15 +125,7 @@ def locate(request: HttpRequest) -> HttpResponse:
                 lons, lats = gcj02_to_wgs84_arrays(np.array([lon_f]), np.array([lat_f]))
                 lon_f, lat_f = float(lons[0]), float(lats[0])
             located = locate_point(lon_f, lat_f)
-            visible = set(
-                OrgUnit.objects.visible_to(user)
-                .values_list("pk", flat=True)
-                .filter(pk__in=[u.pk for u in (located.grid, located.district, located.station) if u])
-            )
-            result = {
-                k: (u if u and u.pk in visible else None)
-                for k, u in (("grid", located.grid), ("district", located.district), ("station", located.station))
-            }
+            result = visible_location(user, located)
             result["point"] = (round(lon_f, 6), round(lat_f, 6))  # type: ignore[assignment]
             result["outside"] = located.grid is None  # type: ignore[assignment]
     return render(

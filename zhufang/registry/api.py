@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
@@ -21,7 +18,8 @@ from zhufang.idempotency.services import IdempotencyConflict, run_once
 from zhufang.privacy.masking import mask_id_number, mask_name, mask_phone
 from zhufang.privacy.reveal import reveal
 from zhufang.registry import services
-from zhufang.registry.imports.runner import ImportRefused, import_addresses, import_people
+from zhufang.registry.imports.runner import ImportRefused
+from zhufang.registry.imports.uploads import IMPORTERS, import_upload
 from zhufang.registry.models import House, ImportRun, Person
 from zhufang.registry.queries import search_houses, search_people
 
@@ -182,24 +180,14 @@ def upload_import(
     ignore_unknown_columns: Form[bool] = False,
 ) -> Any:
     principal = principal_of(request)
-    importers = {"people": import_people, "addresses": import_addresses}
-    if kind not in importers:
-        raise HttpError(422, f"kind must be one of {', '.join(importers)}")
+    if kind not in IMPORTERS:
+        raise HttpError(422, f"kind must be one of {', '.join(IMPORTERS)}")
     if file.size and file.size > MAX_UPLOAD_BYTES:
         raise HttpError(413, "file too large")
-    spool = Path(settings.VAR_DIR) / "imports"
-    spool.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=spool) as directory:
-        path = Path(directory) / Path(file.name or "upload.csv").name
-        with path.open("wb") as handle:
-            for chunk in file.chunks():
-                handle.write(chunk)
-        try:
-            report = importers[kind](
-                path, actor=principal, dry_run=dry_run, display_name=file.name, ignore_unknown=ignore_unknown_columns
-            )
-        except ImportRefused as exc:
-            raise HttpError(422, "；".join(exc.messages)) from exc
+    try:
+        report = import_upload(kind, file, actor=principal, dry_run=dry_run, ignore_unknown=ignore_unknown_columns)
+    except ImportRefused as exc:
+        raise HttpError(422, "；".join(exc.messages)) from exc
     return import_out(report.run)
 
 

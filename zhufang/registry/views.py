@@ -3,11 +3,7 @@ officer marks the use and registers a newly arrived resident, and the import pag
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +18,8 @@ from zhufang.privacy.masking import mask_id_number
 from zhufang.registry import services
 from zhufang.registry.api import person_out
 from zhufang.registry.conflicts import jurisdiction_conflicts
-from zhufang.registry.imports.runner import ImportRefused, import_addresses, import_people
+from zhufang.registry.imports.runner import ImportRefused
+from zhufang.registry.imports.uploads import IMPORTERS, import_upload
 from zhufang.registry.models import House, HouseUse, IdType, PersonCategory
 from zhufang.registry.queries import looks_like_document_number, search_houses, search_people
 
@@ -107,27 +104,19 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         upload = request.FILES.get("file")
         kind = request.POST.get("kind", "people")
-        importer = {"people": import_people, "addresses": import_addresses}.get(kind)
-        if upload is None or importer is None:
+        if upload is None or kind not in IMPORTERS:
             refused = [str(_("Choose a file and what it holds"))]
         else:
-            spool = Path(settings.VAR_DIR) / "imports"
-            spool.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=spool) as directory:
-                path = Path(directory) / Path(upload.name or "upload.csv").name
-                with path.open("wb") as handle:
-                    for chunk in upload.chunks():
-                        handle.write(chunk)
-                try:
-                    report = importer(
-                        path,
-                        actor=user,
-                        dry_run=request.POST.get("apply") != "1",
-                        display_name=upload.name,
-                        ignore_unknown=request.POST.get("ignore_unknown") == "1",
-                    )
-                except ImportRefused as exc:
-                    refused = exc.messages
+            try:
+                report = import_upload(
+                    kind,
+                    upload,
+                    actor=user,
+                    dry_run=request.POST.get("apply") != "1",
+                    ignore_unknown=request.POST.get("ignore_unknown") == "1",
+                )
+            except ImportRefused as exc:
+                refused = exc.messages
     return render(request, "registry/import.html", {"report": report, "refused": refused})
 
 
