@@ -80,6 +80,8 @@ class House(models.Model):
     owner_id_index = BlindIndexField(null=True, blank=True)
     owner_phone = EncryptedTextField(_("owner phone"), context="house.owner_phone", null=True, blank=True)
     labels = models.JSONField(_("labels"), default=list, blank=True)
+    #: 房屋编号 in the old system (imports); the natural key is the address
+    legacy_number = models.CharField(_("record number in the old system"), max_length=30, blank=True)
     owner_unit = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -163,6 +165,8 @@ class Establishment(models.Model):
     name = models.CharField(_("name"), max_length=100)
     uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True, db_index=True)
     category = models.CharField(_("category"), max_length=30, blank=True)
+    #: 行业类别 (住宿业, 零售 …); ``trade`` is the key-venue trade (重点行业) that sets its cadence
+    industry = models.CharField(_("industry"), max_length=30, blank=True)
     trade = models.CharField(_("key trade"), max_length=30, blank=True, db_index=True)
     is_key_industry = models.BooleanField(_("key industry"), default=False)
     address = models.ForeignKey(StandardAddress, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -176,6 +180,8 @@ class Establishment(models.Model):
         _("security contact phone"), context="establishment.security_phone", null=True, blank=True
     )
     staff_count = models.PositiveIntegerField(_("staff"), null=True, blank=True)
+    #: 单位编号 in the old system (imports)
+    legacy_number = models.CharField(_("record number in the old system"), max_length=30, blank=True)
     is_active = models.BooleanField(default=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     owner_unit = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+")
@@ -260,3 +266,51 @@ class AddressReview(models.Model):
 
     def __str__(self) -> str:
         return self.raw_text
+
+
+class DuplicateKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    ESTABLISHMENT = "establishment", _("Establishment")
+
+
+class DuplicateCandidate(models.Model):
+    """疑似重复: two registry records that may be the same person or unit, found by a rule
+    (same document; same name + birth date + similar address; similar unit name at the same
+    address) and settled by a reviewer — merged (the second into the first, history kept) or
+    marked distinct. ``first_id``/``second_id`` are primary keys of the ``kind``'s model, first < second."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        MERGED = "merged", _("Merged")
+        DISTINCT = "distinct", _("Not the same")
+
+    kind = models.CharField(max_length=16, choices=DuplicateKind.choices)
+    first_id = models.BigIntegerField()
+    second_id = models.BigIntegerField()
+    rule = models.CharField(_("rule"), max_length=30)
+    score = models.FloatField(_("similarity"), default=1.0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    kept_id = models.BigIntegerField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    owner_unit = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_spec = SCOPE
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "first_id", "second_id"], name="duplicate_pair_once"),
+            models.CheckConstraint(
+                condition=models.Q(first_id__lt=models.F("second_id")), name="duplicate_pair_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner_unit", "kind", "status"], name="duplicate_unit_kind_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.first_id}~{self.second_id} ({self.rule})"
