@@ -55,11 +55,13 @@ def _register_routers() -> None:
     from zhufang.audit.api import router as audit_router
     from zhufang.org.api import router as org_router
     from zhufang.registry.api import router as registry_router
+    from zhufang.registry.quality_api import router as registry_quality_router
 
     api.add_router("/org", org_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/registry/quality", registry_quality_router)
 
 
 _register_routers()

@@ -174,6 +174,17 @@ ZHUFANG_AUDIT_RETENTION_DAYS = max(183, int(os.environ.get("ZHUFANG_AUDIT_RETENT
 ZHUFANG_OVERLAP_TOLERANCE_M2 = 50.0
 ZHUFANG_GAP_TOLERANCE_M2 = 50.0
 
+# 群租 (group rental), a derived flag (DOMAIN §1.3; each city sets its own thresholds — Shanghai and
+# Beijing: more than 2 residents per room, or less than 5 m² per resident). None switches a test off.
+ZHUFANG_GROUP_RENTAL = {
+    "max_residents_per_room": 2,
+    "min_area_per_resident_m2": 5.0,
+    "uses": ["rental"],
+}
+# Stale registry records (过期数据): not updated at source for this many days, or a residence permit
+# expired this many days ago (None switches the permit test off).
+ZHUFANG_STALE_RECORDS = {"days_since_update": 365, "days_since_permit_expired": 365}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
