@@ -56,12 +56,14 @@ def _register_routers() -> None:
     from zhufang.org.api import router as org_router
     from zhufang.registry.api import router as registry_router
     from zhufang.registry.quality_api import router as registry_quality_router
+    from zhufang.workdays.api import router as workdays_router
 
     api.add_router("/org", org_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)
     api.add_router("/registry/quality", registry_quality_router)
+    api.add_router("/workdays", workdays_router)
 
 
 _register_routers()

@@ -20,6 +20,7 @@ BENCHMARKS = {
     "locate": "benchmarks.locate",
     "registry": "benchmarks.registry_import",
     "address-matching": "benchmarks.address_matching",
+    "workdays": "benchmarks.workdays",
 }
 
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("zhufang.accounts.urls")),
     path("audit/", include("zhufang.audit.urls")),
     path("registry/", include("zhufang.registry.urls")),
+    path("workdays/", include("zhufang.workdays.urls")),
     path("", include("zhufang.web.urls")),
 ]

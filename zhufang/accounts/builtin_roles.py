@@ -83,7 +83,7 @@ BUILTIN_ROLES: tuple[RoleDefinition, ...] = (
         "system_admin",
         "系统管理员",
         "all",
-        (P.ORG_VIEW, P.ORG_MANAGE, P.USER_MANAGE, P.API_TOKEN_MANAGE),
+        (P.ORG_VIEW, P.ORG_MANAGE, P.USER_MANAGE, P.API_TOKEN_MANAGE, P.CALENDAR_MANAGE),
         gettext_noop("Organisation tree, users, configuration; no personal data"),
     ),
     RoleDefinition(

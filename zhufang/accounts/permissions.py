@@ -25,6 +25,7 @@ class Perm:
     REGISTRY_EDIT = "registry.edit"
     REGISTRY_IMPORT = "registry.import"
     API_TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission code, not a secret
+    CALENDAR_MANAGE = "calendar.manage"
 
 
 PERMISSION_LABELS: dict[str, object] = {
@@ -40,6 +41,7 @@ PERMISSION_LABELS: dict[str, object] = {
     Perm.REGISTRY_EDIT: _("Collect and edit registry data (addresses, houses, people, establishments)"),
     Perm.REGISTRY_IMPORT: _("Import registry spreadsheets"),
     Perm.API_TOKEN_MANAGE: _("Manage integration API tokens"),
+    Perm.CALENDAR_MANAGE: _("Enter the holiday calendar from the State Council's notice"),
 }
 
 ALL_PERMISSIONS = frozenset(PERMISSION_LABELS)
@@ -52,7 +54,7 @@ ADMIN_DUTY_LABELS: dict[str, object] = {
     "audit": _("audit administrator"),
 }
 ADMIN_DUTIES: dict[str, frozenset[str]] = {
-    "system": frozenset({Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.API_TOKEN_MANAGE}),
+    "system": frozenset({Perm.ORG_MANAGE, Perm.USER_MANAGE, Perm.API_TOKEN_MANAGE, Perm.CALENDAR_MANAGE}),
     "security": frozenset({Perm.ROLE_MANAGE}),
     "audit": frozenset({Perm.AUDIT_READ, Perm.AUDIT_VERIFY}),
 }

@@ -24,6 +24,7 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("accounts:users", _("Users"), Perm.USER_MANAGE),
     ("accounts:roles", _("Roles & scopes"), Perm.ROLE_MANAGE),
     ("accounts:tokens", _("API tokens"), Perm.API_TOKEN_MANAGE),
+    ("workdays:calendar", _("Working-day calendar"), Perm.CALENDAR_MANAGE),
     ("audit:entries", _("Audit trail"), Perm.AUDIT_READ),
 )
 
