@@ -53,6 +53,7 @@ def principal_of(request: HttpRequest) -> Any:
 def _register_routers() -> None:
     from zhufang.accounts.api import router as accounts_router
     from zhufang.audit.api import router as audit_router
+    from zhufang.inspections.api import router as inspections_router
     from zhufang.org.api import router as org_router
     from zhufang.registry.api import router as registry_router
     from zhufang.registry.quality_api import router as registry_quality_router
@@ -62,6 +63,7 @@ def _register_routers() -> None:
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/inspections", inspections_router)
     api.add_router("/registry/quality", registry_quality_router)
     api.add_router("/workdays", workdays_router)
 

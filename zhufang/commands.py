@@ -31,6 +31,9 @@ def demo_data(args: argparse.Namespace) -> int:
     print(result.summary())
     if not args.no_registry:
         print(load_demo_registry(args.size, seed=args.seed))
+        from zhufang.inspections.demo import plant_demo_inspections
+
+        print(plant_demo_inspections(seed=args.seed))
     return 0
 
 
@@ -46,6 +49,9 @@ def demo(args: argparse.Namespace) -> int:
     from zhufang.registry.demo.loading import load_demo_registry
 
     print(load_demo_registry(args.size))
+    from zhufang.inspections.demo import plant_demo_inspections
+
+    print(plant_demo_inspections())
     host = args.bind
     print(f"\n  主防 zhufang demo: http://{host}/\n")
     print(result.logins_table())

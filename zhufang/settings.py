@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "zhufang.jobs",
     "zhufang.idempotency",
     "zhufang.registry",
+    "zhufang.inspections",
     "zhufang.workdays",
     "zhufang.web",
 ]

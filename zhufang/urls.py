@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("zhufang.accounts.urls")),
     path("audit/", include("zhufang.audit.urls")),
     path("registry/", include("zhufang.registry.urls")),
+    path("inspections/", include("zhufang.inspections.urls")),
     path("workdays/", include("zhufang.workdays.urls")),
     path("", include("zhufang.web.urls")),
 ]

@@ -25,6 +25,10 @@ class Perm:
     REGISTRY_EDIT = "registry.edit"
     REGISTRY_IMPORT = "registry.import"
     API_TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission code, not a secret
+    INSPECTION_VIEW = "inspection.view"
+    INSPECTION_RECORD = "inspection.record"
+    INSPECTION_RECORD_HOUSE = "inspection.record_house"
+    INSPECTION_RULES = "inspection.rules"
     CALENDAR_MANAGE = "calendar.manage"
 
 
@@ -41,6 +45,10 @@ PERMISSION_LABELS: dict[str, object] = {
     Perm.REGISTRY_EDIT: _("Collect and edit registry data (addresses, houses, people, establishments)"),
     Perm.REGISTRY_IMPORT: _("Import registry spreadsheets"),
     Perm.API_TOKEN_MANAGE: _("Manage integration API tokens"),
+    Perm.INSPECTION_VIEW: _("See due and overdue inspections and inspection records"),
+    Perm.INSPECTION_RECORD: _("Record inspections of houses and establishments"),
+    Perm.INSPECTION_RECORD_HOUSE: _("Record inspections of houses"),
+    Perm.INSPECTION_RULES: _("Configure inspection cadences"),
     Perm.CALENDAR_MANAGE: _("Enter the holiday calendar from the State Council's notice"),
 }
 

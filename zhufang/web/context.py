@@ -17,6 +17,7 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("registry:search", _("Registry"), Perm.ORG_VIEW),
     ("registry:import", _("Import registry data"), Perm.REGISTRY_IMPORT),
     ("registry:conflicts", _("Jurisdiction conflicts"), Perm.ORG_VIEW),
+    ("inspections:mine", _("Inspections"), Perm.INSPECTION_VIEW),
     ("registry:quality", _("Registry data quality"), Perm.ORG_VIEW),
     ("org:import", _("Import polygons"), Perm.ORG_MANAGE),
     ("org:mergers", _("Station mergers"), Perm.ORG_MANAGE),
