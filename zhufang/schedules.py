@@ -21,4 +21,5 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("audit.purge", every=dt.timedelta(days=1), offset=dt.timedelta(hours=3)),
     Schedule("org.apply_due_mergers", every=dt.timedelta(days=1), offset=dt.timedelta(minutes=5)),
     Schedule("jobs.prune_history", every=dt.timedelta(days=1), offset=dt.timedelta(hours=4)),
+    Schedule("registry.find_duplicates", every=dt.timedelta(days=1), offset=dt.timedelta(hours=2, minutes=30)),
 )
