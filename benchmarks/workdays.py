@@ -98,7 +98,7 @@ def run(
         cases.append(("loop_per_item", s, mb, out, "add_working_days once per item"))
         out, s, mb = measure(partial(_loop_naive, calendar, starts, amounts), repeat)
         cases.append(("loop_naive", s, mb, out, "day-by-day stepping with is_working_day"))
-        for case, seconds, peak, result, note in cases:
+        for case, seconds, peak, deadlines, note in cases:
             rows.append(
                 {
                     "case": case,
@@ -110,7 +110,7 @@ def run(
                     "note": note,
                 }
             )
-            differing = sum(a != b for a, b in zip(result, reference, strict=True))
+            differing = sum(a != b for a, b in zip(deadlines, reference, strict=True))
             agreement.append({"size": size, "case": case, "differing": differing, "ok": differing == 0})
         agreement.append({"size": size, "case": "approximate flags", "differing": batch.approximate_count, "ok": True})
 

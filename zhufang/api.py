@@ -56,6 +56,7 @@ def _register_routers() -> None:
     from zhufang.inspections.api import router as inspections_router
     from zhufang.org.api import router as org_router
     from zhufang.registry.api import router as registry_router
+    from zhufang.registry.dedup_api import router as registry_dedup_router
     from zhufang.registry.quality_api import router as registry_quality_router
     from zhufang.workdays.api import router as workdays_router
 
@@ -63,6 +64,7 @@ def _register_routers() -> None:
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/registry/duplicates", registry_dedup_router)
     api.add_router("/inspections", inspections_router)
     api.add_router("/registry/quality", registry_quality_router)
     api.add_router("/workdays", workdays_router)

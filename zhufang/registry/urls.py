@@ -1,6 +1,7 @@
 from django.urls import path
 
 from zhufang.registry import quality_views, views
+from zhufang.registry.dedup import views as dedup_views
 
 app_name = "registry"
 urlpatterns = [
@@ -8,6 +9,9 @@ urlpatterns = [
     path("houses/<int:pk>/", views.house, name="house"),
     path("import/", views.import_page, name="import"),
     path("conflicts/", views.conflicts, name="conflicts"),
+    path("duplicates/", dedup_views.duplicates, name="duplicates"),
+    path("duplicates/detect/", dedup_views.detect, name="duplicates_detect"),
+    path("duplicates/<int:pk>/", dedup_views.review, name="duplicate_review"),
     path("quality/", quality_views.quality, name="quality"),
     path("quality/stale/", quality_views.stale_list, name="quality_stale"),
     path("quality/group-rentals/", quality_views.group_rental_list, name="quality_group_rentals"),

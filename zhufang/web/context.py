@@ -18,6 +18,7 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("registry:import", _("Import registry data"), Perm.REGISTRY_IMPORT),
     ("registry:conflicts", _("Jurisdiction conflicts"), Perm.ORG_VIEW),
     ("inspections:mine", _("Inspections"), Perm.INSPECTION_VIEW),
+    ("registry:duplicates", _("Duplicates"), Perm.REGISTRY_EDIT),
     ("registry:quality", _("Registry data quality"), Perm.ORG_VIEW),
     ("org:import", _("Import polygons"), Perm.ORG_MANAGE),
     ("org:mergers", _("Station mergers"), Perm.ORG_MANAGE),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -14,9 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
@@ -25,6 +25,41 @@ from zhufang.workdays.deadlines import Deadline, DeadlineUnit
 from zhufang.workdays.models import CalendarDay, DayKind
 from zhufang.workdays.notice import parse_notice
 from zhufang.workdays.workcalendar import OutOfRangeError
+
+#: column heads of a month, Monday first (一 … 日 in Chinese)
+WEEKDAY_INITIALS = (
+    pgettext_lazy("weekday initial", "Mo"),
+    pgettext_lazy("weekday initial", "Tu"),
+    pgettext_lazy("weekday initial", "We"),
+    pgettext_lazy("weekday initial", "Th"),
+    pgettext_lazy("weekday initial", "Fr"),
+    pgettext_lazy("weekday initial", "Sa"),
+    pgettext_lazy("weekday initial", "Su"),
+)
+
+
+@dataclass(frozen=True)
+class DayRun:
+    """Consecutive days of one holiday (or one adjusted working day) as the page lists them."""
+
+    first: dt.date
+    last: dt.date
+    name: str
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def day_runs(days: list[CalendarDay]) -> list[DayRun]:
+    runs: list[DayRun] = []
+    for day in days:
+        previous = runs[-1] if runs else None
+        if previous and previous.name == day.name and (day.date - previous.last).days == 1:
+            runs[-1] = DayRun(previous.first, day.date, day.name)
+        else:
+            runs.append(DayRun(day.date, day.date, day.name))
+    return runs
 
 
 def _user(request: HttpRequest) -> User:
@@ -35,7 +70,8 @@ def _user(request: HttpRequest) -> User:
 
 class DeadlineCheckForm(forms.Form):
     start = forms.DateTimeField(
-        label=gettext_lazy("Issued at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Issued at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     unit = forms.ChoiceField(label=gettext_lazy("Unit"), choices=DeadlineUnit.choices)
     amount = forms.IntegerField(
@@ -104,7 +140,11 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
     except ValueError:
         year = timezone.localdate().year
     year = min(max(year, 1971), 2198)
-    form = DeadlineCheckForm(request.GET if "amount" in request.GET else None)
+    now = timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
+    form = DeadlineCheckForm(
+        request.GET if "amount" in request.GET else None,
+        initial={"start": now, "unit": DeadlineUnit.WORKING_DAYS, "amount": 3},
+    )
     view = services.calendar_year(year)
     return render(
         request,
@@ -118,23 +158,17 @@ def calendar_page(request: HttpRequest) -> HttpResponse:
             "form": form,
             "result": _check_deadline(form) if form.is_bound else None,
             "can_manage": user.has_permission(Perm.CALENDAR_MANAGE),
-            "weekday_names": [WEEKDAYS_ABBR[k] for k in range(7)],
+            "weekday_names": WEEKDAY_INITIALS,
+            "holiday_runs": day_runs(view.holidays),
         },
     )
 
 
 def _holiday_lines(days: list[CalendarDay]) -> str:
     """A year's holidays as form lines, consecutive days of one holiday joined into a range."""
-    lines: list[str] = []
-    run: list[CalendarDay] = []
-    for day in [*days, None]:
-        if run and (day is None or day.name != run[-1].name or (day.date - run[-1].date).days != 1):
-            first, last = run[0].date, run[-1].date
-            lines.append(f"{run[0].name} {first}" + (f" 至 {last}" if last != first else ""))
-            run = []
-        if day is not None:
-            run.append(day)
-    return "\n".join(lines)
+    return "\n".join(
+        f"{run.name} {run.first}" + (f" 至 {run.last}" if run.last != run.first else "") for run in day_runs(days)
+    )
 
 
 class CalendarYearForm(forms.Form):
