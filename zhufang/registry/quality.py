@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
 
 from zhufang.org.models import OrgKind, OrgUnit
@@ -131,7 +131,8 @@ def default_level(principal: Any) -> OrgUnit | None:
 def scoped_to_unit(model: type[M], principal: Any, level: OrgUnit) -> QuerySet[M]:
     """The rows of ``model`` that ``principal`` may see and that ``level``'s subtree owns."""
     rows = model.objects.visible_to(principal)  # type: ignore[attr-defined]
-    condition = Q(owner_unit__path__startswith=level.path)
+    # a semi-join on the subtree's unit ids (hashed once), not a join of every row to its unit
+    condition = Q(owner_unit__in=OrgUnit.objects.filter(path__startswith=level.path).values("pk"))
     if level.depth == 0:
         condition |= Q(owner_unit__isnull=True)  # records the locate service put in no unit (centre only)
     return rows.filter(condition)  # type: ignore[no-any-return]
@@ -154,13 +155,14 @@ def owner_counts(principal: Any, level: OrgUnit, today: dt.date) -> dict[str, Ow
         addresses_geocoded=Count("pk", filter=Q(lon__isnull=False, lat__isnull=False, owner_unit__isnull=False)),
     )
     houses = scoped_to_unit(House, principal, level)
-    tenants = Person.objects.filter(house=OuterRef("pk"), is_active=True)
+    # the houses someone active lives in: one hashed set, not a probe per house
+    tenanted = Person.objects.filter(is_active=True, house__isnull=False).values("house")
     counts |= _by_owner(
         houses,
         houses=Count("pk"),
         houses_known_use=Count("pk", filter=~Q(use=HouseUse.UNKNOWN)),
         rentals=Count("pk", filter=Q(use=HouseUse.RENTAL)),
-        rentals_with_tenants=Count("pk", filter=Q(Exists(tenants), use=HouseUse.RENTAL)),
+        rentals_with_tenants=Count("pk", filter=Q(use=HouseUse.RENTAL, pk__in=tenanted)),
     )
     counts |= _by_owner(houses.filter(pk__in=group_rental_ids(houses)), group_rentals=Count("pk"))
     people = (
