@@ -32,7 +32,9 @@ class InspectionForm(_Styled):
     """One inspection. ``idempotency_key`` is minted when the form is shown, so a double tap or a
     resubmission after a dropped connection records once."""
 
-    inspected_on = forms.DateField(label=_("Inspection date"), widget=forms.DateInput(attrs={"type": "date"}))
+    inspected_on = forms.DateField(
+        label=_("Inspection date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     result = forms.ChoiceField(label=_("Result"), choices=InspectionResult.choices)
     hazards = forms.CharField(
         label=_("Hazards found"),

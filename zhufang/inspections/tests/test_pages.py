@@ -57,6 +57,8 @@ def test_object_page_shows_cadence_officer_and_form(demo: Demo, grids: tuple[Org
     ):
         assert text in page, text
     assert 'data-testid="watermark"' in page
+    assert f'value="{timezone.localdate().isoformat()}"' in page  # the date input shows today (ISO for type=date)
+    assert "原定截止" in page and "Idempotency" not in page
     worker_page = demo.client_for("grid_worker").get(f"/inspections/house/{target.pk}/").content.decode()
     assert "周**" in worker_page and "周建国" not in worker_page and "记录检查" in worker_page
     head_page = demo.client_for("leader").get(f"/inspections/house/{target.pk}/").content.decode()
