@@ -54,6 +54,7 @@ def _register_routers() -> None:
     from zhufang.accounts.api import router as accounts_router
     from zhufang.audit.api import router as audit_router
     from zhufang.inspections.api import router as inspections_router
+    from zhufang.instructions.api import router as instructions_router
     from zhufang.org.api import router as org_router
     from zhufang.registry.api import router as registry_router
     from zhufang.registry.dedup_api import router as registry_dedup_router
@@ -65,9 +66,10 @@ def _register_routers() -> None:
     api.add_router("/audit", audit_router)
     api.add_router("/registry", registry_router)
     api.add_router("/registry/duplicates", registry_dedup_router)
-    api.add_router("/inspections", inspections_router)
     api.add_router("/registry/quality", registry_quality_router)
     api.add_router("/workdays", workdays_router)
+    api.add_router("/inspections", inspections_router)
+    api.add_router("/instructions", instructions_router)
 
 
 _register_routers()

@@ -37,8 +37,10 @@ INSTALLED_APPS = [
     "zhufang.jobs",
     "zhufang.idempotency",
     "zhufang.registry",
-    "zhufang.inspections",
     "zhufang.workdays",
+    "zhufang.inspections",
+    "zhufang.notifications",
+    "zhufang.instructions",
     "zhufang.web",
 ]
 

@@ -11,7 +11,8 @@ urlpatterns = [
     path("accounts/", include("zhufang.accounts.urls")),
     path("audit/", include("zhufang.audit.urls")),
     path("registry/", include("zhufang.registry.urls")),
-    path("inspections/", include("zhufang.inspections.urls")),
     path("workdays/", include("zhufang.workdays.urls")),
+    path("inspections/", include("zhufang.inspections.urls")),
+    path("instructions/", include("zhufang.instructions.urls")),
     path("", include("zhufang.web.urls")),
 ]

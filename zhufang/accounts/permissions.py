@@ -25,6 +25,11 @@ class Perm:
     REGISTRY_EDIT = "registry.edit"
     REGISTRY_IMPORT = "registry.import"
     API_TOKEN_MANAGE = "token.manage"  # noqa: S105 - a permission code, not a secret
+    INSTRUCTION_REQUEST = "instruction.request"
+    INSTRUCTION_ISSUE = "instruction.issue"
+    INSTRUCTION_SIGN = "instruction.sign"
+    INSTRUCTION_WORK = "instruction.work"
+    INSTRUCTION_REVIEW = "instruction.review"
     INSPECTION_VIEW = "inspection.view"
     INSPECTION_RECORD = "inspection.record"
     INSPECTION_RECORD_HOUSE = "inspection.record_house"
@@ -45,6 +50,11 @@ PERMISSION_LABELS: dict[str, object] = {
     Perm.REGISTRY_EDIT: _("Collect and edit registry data (addresses, houses, people, establishments)"),
     Perm.REGISTRY_IMPORT: _("Import registry spreadsheets"),
     Perm.API_TOKEN_MANAGE: _("Manage integration API tokens"),
+    Perm.INSTRUCTION_REQUEST: _("Request instructions through the control centre"),
+    Perm.INSTRUCTION_ISSUE: _("Review, issue, reroute and close instruction batches"),
+    Perm.INSTRUCTION_SIGN: _("Sign for, assign and return a station's instructions"),
+    Perm.INSTRUCTION_WORK: _("Work instructions and submit feedback"),
+    Perm.INSTRUCTION_REVIEW: _("Review feedback (approve or return for rework)"),
     Perm.INSPECTION_VIEW: _("See due and overdue inspections and inspection records"),
     Perm.INSPECTION_RECORD: _("Record inspections of houses and establishments"),
     Perm.INSPECTION_RECORD_HOUSE: _("Record inspections of houses"),

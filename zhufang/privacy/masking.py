@@ -5,7 +5,8 @@ No national 公安 display standard exists; following common practice (DOMAIN.md
 - 身份证号 keeps the first 4 and last 4 characters (前4后4): ``3201**********1234`` keeps the
   province / city prefix for triage and hides birth date and sex;
 - 手机号 keeps the first 3 and last 4 digits of an 11-digit mobile: ``138****5678``;
-- 姓名 keeps the surname's first character: ``张**``.
+- 姓名 keeps the surname's first character: ``张**``;
+- 地址 (for viewers outside the jurisdiction) keeps the text before the first digit.
 
 Masked values have the same length as the original.  ``None`` and ``""`` pass through.
 """
@@ -60,10 +61,20 @@ def mask_name(value: str | None) -> str | None:
     return value[0] + MASK * (len(value) - 1)
 
 
+def mask_address(value: str) -> str:
+    """门牌 and below masked for viewers outside the jurisdiction (a department following its
+    requests): everything from the first digit on is masked (兴隆路8号3单元 → 兴隆路******)."""
+    for position, char in enumerate(value):
+        if char.isdigit():
+            return value[:position] + MASK * (len(value) - position)
+    return value
+
+
 MASKERS: dict[str, Callable[[str], str]] = {
     "id_number": mask_id_number,
     "phone": mask_phone,
     "name": mask_name,
+    "address": mask_address,
 }
 
 

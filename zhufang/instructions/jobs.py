@@ -1,0 +1,22 @@
+"""Periodic instruction-centre jobs (declared in zhufang/schedules.py)."""
+
+from __future__ import annotations
+
+from zhufang.instructions.closing import auto_close_complete_batches
+from zhufang.instructions.escalation import escalate_overdue, send_reminders
+from zhufang.jobs.registry import job
+
+
+@job("instructions.remind")
+def remind() -> dict[str, int]:
+    return {"reminded": send_reminders()}
+
+
+@job("instructions.escalate")
+def escalate() -> dict[str, int]:
+    return escalate_overdue()
+
+
+@job("instructions.auto_close")
+def auto_close() -> dict[str, int]:
+    return {"closed": auto_close_complete_batches()}

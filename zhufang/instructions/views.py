@@ -1,0 +1,234 @@
+"""Instruction-centre pages: the centre's batch desk, a batch's progress, the station's command room,
+the officer's phone list and the item page with its feedback form (photos, location, drafts)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhufang.accounts.models import User
+from zhufang.accounts.permissions import Perm
+from zhufang.accounts.scope import get_visible_or_none
+from zhufang.instructions import closing, issuing, transitions
+from zhufang.instructions.categories import categories
+from zhufang.instructions.history import item_history
+from zhufang.instructions.models import InstructionBatch, InstructionItem, ItemStatus
+from zhufang.instructions.queries import batches_for, item_out, items_for
+from zhufang.instructions.stats import batch_progress, late_items, merged_counts, station_progress
+from zhufang.instructions.targets import parse_target_lines
+from zhufang.org.models import OrgKind, OrgUnit
+
+
+def _user(request: HttpRequest, perm: str = Perm.ORG_VIEW) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    if not user.has_permission(perm):
+        raise PermissionDenied
+    return user
+
+
+def _errors(request: HttpRequest, exc: ValidationError) -> None:
+    for field_errors in exc.message_dict.values():
+        for error in field_errors:
+            messages.error(request, error)
+
+
+@login_required
+def centre(request: HttpRequest) -> HttpResponse:
+    """指令中心: batches with their progress; a new batch (draft or a department's request)."""
+    user = _user(request)
+    if request.method == "POST":
+        _user(request, Perm.INSTRUCTION_REQUEST)
+        deadline = None
+        if request.POST.get("deadline"):
+            try:
+                deadline = timezone.make_aware(dt.datetime.fromisoformat(request.POST["deadline"]))
+            except ValueError:
+                messages.error(request, _("The deadline is not a valid date and time"))
+                return redirect("instructions:centre")
+        try:
+            targets, problems = parse_target_lines(request.POST.get("targets", ""))
+            if problems:
+                raise ValidationError({"targets": problems})
+            batch = issuing.create_batch(
+                actor=user,
+                title=request.POST.get("title", ""),
+                category=request.POST.get("category", ""),
+                requirements=request.POST.get("requirements", ""),
+                deadline=deadline,
+                targets=targets,
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+            return redirect("instructions:centre")
+        messages.success(request, _("Batch saved as a draft"))
+        return redirect("instructions:batch", pk=batch.pk)
+    batches = list(batches_for(user)[:100])
+    progress = batch_progress(user, [b.pk for b in batches])
+    merged = merged_counts([b.pk for b in batches])
+    rows = [{"batch": b, "p": progress[b.pk], "merged": merged.get(b.pk, 0)} for b in batches]
+    return render(
+        request,
+        "instructions/centre.html",
+        {
+            "rows": rows,
+            "categories": categories().values(),
+            "can_request": user.has_permission(Perm.INSTRUCTION_REQUEST),
+            "stations": _station_rows(user),
+        },
+    )
+
+
+def _station_rows(user: User) -> list[dict[str, Any]]:
+    progress = station_progress(user)
+    names = dict(OrgUnit.objects.visible_to(user).filter(pk__in=list(progress)).values_list("pk", "name"))
+    ordered = sorted(progress.items(), key=lambda kv: names.get(kv[0], ""))
+    return [{"name": names.get(pk, "—"), "p": p, "station_id": pk} for pk, p in ordered]
+
+
+@login_required
+def batch(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    found = get_visible_or_none(user, InstructionBatch.objects.select_related("requesting_unit"), pk=pk)
+    if found is None:
+        raise Http404
+    if request.method == "POST":
+        op = request.POST.get("op")
+        try:
+            if op == "submit":
+                issuing.submit_request(actor=user, batch=found)
+                messages.success(request, _("Sent to the control centre for review"))
+            elif op == "issue":
+                report = issuing.issue_batch(actor=user, batch=found)
+                messages.success(
+                    request,
+                    _("Issued: %(created)s new items, %(merged)s merged into open ones, %(stations)s stations")
+                    % {"created": report.created, "merged": report.merged, "stations": len(report.stations)},
+                )
+            elif op == "close":
+                closing.close_batch(actor=user, batch=found, cancel_open_reason=request.POST.get("reason", ""))
+                messages.success(request, _("Batch closed"))
+        except ValidationError as exc:
+            _errors(request, exc)
+        return redirect("instructions:batch", pk=pk)
+    progress = batch_progress(user, [found.pk])[found.pk]
+    stations = station_progress(user, batch_id=found.pk)
+    names = dict(OrgUnit.objects.visible_to(user).filter(pk__in=list(stations)).values_list("pk", "name"))
+    now = timezone.now()
+    late = [
+        item_out(user, i, now) for i in late_items(user, batch_id=found.pk).select_related("assignee", "station")[:200]
+    ]
+    return render(
+        request,
+        "instructions/batch.html",
+        {
+            "batch": found,
+            "category": categories().get(found.category),
+            "p": progress,
+            "merged": merged_counts([found.pk]).get(found.pk, 0),
+            "stations": [{"name": names.get(k, "—"), "p": v} for k, v in stations.items()],
+            "late": late,
+            "targets": found.memberships.count(),
+            "can_issue": user.has_permission(Perm.INSTRUCTION_ISSUE),
+        },
+    )
+
+
+@login_required
+def station(request: HttpRequest) -> HttpResponse:
+    """综合指挥室: what arrived, sign for and assign in bulk, return misrouted items, review feedback."""
+    user = _user(request, Perm.INSTRUCTION_SIGN)
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
+        op = request.POST.get("op")
+        reason = request.POST.get("reason", "")
+        try:
+            if op == "sign":
+                officer = _officer(user, request.POST.get("officer", ""))
+                count = transitions.sign_for(actor=user, item_ids=ids, assignee=officer)
+                messages.success(request, _("Signed for %(n)s items") % {"n": count})
+            elif op == "assign":
+                officer = _officer(user, request.POST.get("officer", ""))
+                if officer is None:
+                    raise ValidationError({"officer": _("Choose an officer")})
+                count = transitions.assign(actor=user, item_ids=ids, officer=officer)
+                messages.success(request, _("Assigned %(n)s items") % {"n": count})
+            elif op == "return":
+                count = transitions.return_to_centre(actor=user, item_ids=ids, reason=reason)
+                messages.success(request, _("Returned %(n)s items to the centre") % {"n": count})
+            elif op == "approve":
+                count = transitions.approve(actor=user, item_ids=ids)
+                messages.success(request, _("Approved %(n)s items") % {"n": count})
+            elif op == "rework":
+                count = transitions.return_for_rework(actor=user, item_ids=ids, reason=reason)
+                messages.success(request, _("Returned %(n)s items for rework") % {"n": count})
+        except ValidationError as exc:
+            _errors(request, exc)
+        return redirect(request.get_full_path())
+    status = request.GET.get("status", ItemStatus.ISSUED)
+    batch_id = int(request.GET["batch"]) if request.GET.get("batch", "").isdigit() else None
+    now = timezone.now()
+    items = [item_out(user, i, now) for i in items_for(user, status=status, batch_id=batch_id)[:500]]
+    officers = (
+        User.objects.visible_to(user)
+        .filter(is_active=True, unit__kind=OrgKind.DISTRICT)
+        .order_by("unit__code", "police_number")
+    )
+    return render(
+        request,
+        "instructions/station.html",
+        {
+            "items": items,
+            "status": status,
+            "statuses": ItemStatus.choices,
+            "officers": [o for o in officers.select_related("unit") if o.has_permission(Perm.INSTRUCTION_WORK)],
+        },
+    )
+
+
+def _officer(user: User, value: str) -> User | None:
+    if not value.isdigit():
+        return None
+    officer = get_visible_or_none(user, User.objects.select_related("unit"), pk=int(value))
+    if officer is None:
+        raise ValidationError({"officer": _("Choose an officer of your station")})
+    return officer
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """我的指令 (phone): open items assigned to me, nearest deadline first, overdue highlighted."""
+    user = _user(request, Perm.INSTRUCTION_WORK)
+    now = timezone.now()
+    items = [item_out(user, i, now) for i in items_for(user, mine=True)[:300]]
+    return render(request, "instructions/mine.html", {"items": items, "body_class": "mobile"})
+
+
+@login_required
+def item(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    found = get_visible_or_none(user, InstructionItem.objects.select_related("assignee", "station", "district"), pk=pk)
+    if found is None:
+        raise Http404
+    now = timezone.now()
+    data = item_out(user, found, now, detail=True)
+    return render(
+        request,
+        "instructions/item.html",
+        {
+            "item": data,
+            "history": item_history(found),
+            "can_feed_back": found.assignee_id == user.pk
+            and found.status in (ItemStatus.SIGNED, ItemStatus.IN_PROGRESS, ItemStatus.REWORK),
+            "can_review": user.has_permission(Perm.INSTRUCTION_REVIEW) and found.status == ItemStatus.FED_BACK,
+            "personal_data": True,
+        },
+    )
