@@ -101,13 +101,15 @@ def clean_hazards(hazards: Any) -> list[str]:
     return list(dict.fromkeys(items))  # the same hazard once, in the order given
 
 
-def _validate(*, inspected_on: Any, result: str, findings: str, hazards: list[str], today: dt.date) -> dict[str, str]:
+def _validate(
+    *, inspected_on: Any, result: str, findings: str, hazards: list[str], today: dt.date, backdate_limit: bool = True
+) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not isinstance(inspected_on, dt.date):
         errors["inspected_on"] = gettext("Enter the inspection date")
     elif inspected_on > today:
         errors["inspected_on"] = gettext("The inspection date %(date)s is in the future") % {"date": inspected_on}
-    elif inspected_on < today - dt.timedelta(days=MAX_BACKDATE_DAYS):
+    elif backdate_limit and inspected_on < today - dt.timedelta(days=MAX_BACKDATE_DAYS):
         errors["inspected_on"] = gettext(
             "The inspection date %(date)s is more than %(days)s days ago; record inspections when they are done"
         ) % {"date": inspected_on, "days": MAX_BACKDATE_DAYS}
@@ -138,7 +140,8 @@ def record_inspection(
 
     The instruction centre calls this when a station approves the feedback of an inspection-category
     instruction item: ``source="instruction"`` and ``instruction_item_id`` name the item (the audit row
-    carries it too). ``photo`` is an uploaded file (checked for type and size) or ``None``.
+    carries it too); its date is the feedback's, so the 31-day limit on back-dating does not apply.
+    ``photo`` is an uploaded file (checked for type and size) or ``None``.
     """
     kind = target_kind_of(target)
     if not may_record(actor, kind):
@@ -147,7 +150,15 @@ def record_inspection(
     today = today or timezone.localdate()
     findings = (findings or "").strip()
     hazard_list = clean_hazards(hazards)
-    errors = _validate(inspected_on=inspected_on, result=result, findings=findings, hazards=hazard_list, today=today)
+    errors = _validate(
+        inspected_on=inspected_on,
+        result=result,
+        findings=findings,
+        hazards=hazard_list,
+        today=today,
+        # the date of approved feedback is the system's, not typed in: a slow review must not refuse it
+        backdate_limit=source != InspectionSource.INSTRUCTION,
+    )
     if source not in InspectionSource.values:
         errors["source"] = gettext("Unknown source of the inspection")
     elif source == InspectionSource.INSTRUCTION and not instruction_item_id:

@@ -117,6 +117,15 @@ def test_instruction_centre_records_with_its_item(demo: Demo, grids: tuple[OrgUn
         instruction_item_id=4711,
     )
     assert inspection.source == "instruction" and inspection.instruction_item_id == 4711
+    late = record_inspection(  # feedback reviewed two months after it was given
+        actor=reviewer,
+        target=target,
+        inspected_on=timezone.localdate() - dt.timedelta(days=60),
+        result="normal",
+        source="instruction",
+        instruction_item_id=4712,
+    )
+    assert late.inspected_on == timezone.localdate() - dt.timedelta(days=60)
     entry = AuditEntry.objects.get(object_type="inspections.inspection", object_id=str(inspection.pk))
     assert entry.instruction_item_id == 4711 and entry.actor_id == reviewer.pk
 
