@@ -55,6 +55,7 @@ def _register_routers() -> None:
     from zhufang.audit.api import router as audit_router
     from zhufang.inspections.api import router as inspections_router
     from zhufang.instructions.api import router as instructions_router
+    from zhufang.notifications.api import router as notifications_router
     from zhufang.org.api import router as org_router
     from zhufang.registry.api import router as registry_router
     from zhufang.registry.dedup_api import router as registry_dedup_router
@@ -70,6 +71,7 @@ def _register_routers() -> None:
     api.add_router("/workdays", workdays_router)
     api.add_router("/inspections", inspections_router)
     api.add_router("/instructions", instructions_router)
+    api.add_router("/notifications", notifications_router)
 
 
 _register_routers()

@@ -170,6 +170,13 @@ STORAGES = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Served over HTTPS by the bureau's reverse proxy (phones give their location only over HTTPS or on
+# localhost): trust the proxy's scheme header and keep cookies on HTTPS. See docs/https.md.
+if os.environ.get("ZHUFANG_HTTPS") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31_536_000
 
 # Audit trail retention (网络安全法 Art. 21: at least six months; default three years).
 ZHUFANG_AUDIT_RETENTION_DAYS = max(183, int(os.environ.get("ZHUFANG_AUDIT_RETENTION_DAYS", 3 * 365)))

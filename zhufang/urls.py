@@ -14,5 +14,6 @@ urlpatterns = [
     path("workdays/", include("zhufang.workdays.urls")),
     path("inspections/", include("zhufang.inspections.urls")),
     path("instructions/", include("zhufang.instructions.urls")),
+    path("notifications/", include("zhufang.notifications.urls")),
     path("", include("zhufang.web.urls")),
 ]

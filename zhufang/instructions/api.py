@@ -15,6 +15,8 @@ from ninja.files import UploadedFile
 from zhufang.accounts.models import User
 from zhufang.accounts.scope import get_visible_or_none
 from zhufang.api import principal_of
+from zhufang.audit.models import AuditAction
+from zhufang.audit.services import record
 from zhufang.idempotency.services import IdempotencyConflict, run_once
 from zhufang.instructions import closing, issuing, transitions
 from zhufang.instructions.attachments import add_photo
@@ -347,6 +349,14 @@ def worklog_csv(request: HttpRequest, day: dt.date | None = None) -> HttpRespons
     if not isinstance(user, User):
         raise HttpError(400, "a work log belongs to a person, not a token")
     when = day or timezone.localdate()
+    record(
+        action=AuditAction.EXPORT,
+        actor=user,
+        object_type="instructions.worklog",
+        object_id=when.isoformat(),
+        object_label=f"{user.name} {when.isoformat()}",
+        reason="警务日志导出",
+    )
     response = HttpResponse(work_log_csv(user, when), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="worklog-{when.isoformat()}.csv"'
     return response

@@ -9,4 +9,6 @@ urlpatterns = [
     path("station/", views.station, name="station"),
     path("mine/", views.mine, name="mine"),
     path("items/<int:pk>/", views.item, name="item"),
+    path("late/", views.late, name="late"),
+    path("worklog/", views.worklog, name="worklog"),
 ]

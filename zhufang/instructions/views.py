@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,7 +25,9 @@ from zhufang.instructions.models import InstructionBatch, InstructionItem, ItemS
 from zhufang.instructions.queries import batches_for, item_out, items_for
 from zhufang.instructions.stats import batch_progress, late_items, merged_counts, station_progress
 from zhufang.instructions.targets import parse_target_lines
+from zhufang.instructions.worklog import work_log
 from zhufang.org.models import OrgKind, OrgUnit
+from zhufang.workdays.deadlines import coverage_warning
 
 
 def _user(request: HttpRequest, perm: str = Perm.ORG_VIEW) -> User:
@@ -113,6 +116,10 @@ def batch(request: HttpRequest, pk: int) -> HttpResponse:
                     _("Issued: %(created)s new items, %(merged)s merged into open ones, %(stations)s stations")
                     % {"created": report.created, "merged": report.merged, "stations": len(report.stations)},
                 )
+                if report.approximate_deadline:
+                    latest = InstructionItem.objects.visible_to(user).filter(memberships__batch=found)
+                    last = latest.aggregate(last=Max("deadline"))["last"] or timezone.now()
+                    messages.warning(request, coverage_warning(timezone.now(), last) or "")
             elif op == "close":
                 closing.close_batch(actor=user, batch=found, cancel_open_reason=request.POST.get("reason", ""))
                 messages.success(request, _("Batch closed"))
@@ -232,3 +239,29 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
             "personal_data": True,
         },
     )
+
+
+@login_required
+def late(request: HttpRequest) -> HttpResponse:
+    """超期指令: the drill-down from a station's overdue count, most overdue first, in scope."""
+    user = _user(request)
+    station_id = int(request.GET["station"]) if request.GET.get("station", "").isdigit() else None
+    now = timezone.now()
+    rows = late_items(user, station_id=station_id).select_related("assignee", "station", "district")[:500]
+    station_name = None
+    if station_id is not None:
+        station_name = OrgUnit.objects.visible_to(user).filter(pk=station_id).values_list("name", flat=True).first()
+    return render(
+        request, "instructions/late.html", {"items": [item_out(user, i, now) for i in rows], "station": station_name}
+    )
+
+
+@login_required
+def worklog(request: HttpRequest) -> HttpResponse:
+    """警务日志: what I did on a day, assembled from the events; exportable as CSV."""
+    user = _user(request)
+    try:
+        day = dt.date.fromisoformat(request.GET["day"]) if request.GET.get("day") else timezone.localdate()
+    except ValueError:
+        day = timezone.localdate()
+    return render(request, "instructions/worklog.html", {"entries": work_log(user, day), "day": day})

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from zhufang.accounts.permissions import Perm
+from zhufang.notifications.services import unread_count
 
 MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("web:home", _("Home"), ()),
@@ -17,6 +18,7 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("instructions:mine", _("My instructions"), Perm.INSTRUCTION_WORK),
     ("instructions:station", _("Station instructions"), Perm.INSTRUCTION_SIGN),
     ("instructions:centre", _("Instruction centre"), Perm.INSTRUCTION_REQUEST),
+    ("instructions:worklog", _("Police work log"), Perm.INSTRUCTION_WORK),
     ("registry:search", _("Registry"), Perm.ORG_VIEW),
     ("registry:import", _("Import registry data"), Perm.REGISTRY_IMPORT),
     ("registry:conflicts", _("Jurisdiction conflicts"), Perm.ORG_VIEW),
@@ -43,6 +45,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if perm and not user.has_permission(perm):  # type: ignore[union-attr]
             continue
         url = reverse(name)
-        active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"url": url, "label": label, "active": active})
-    return {"menu": items}
+        items.append({"url": url, "label": label, "active": False})
+    # the longest menu URL the page lies under is the active one (/instructions/mine/ is not the centre)
+    matching = [i for i in items if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["active"] = True
+    return {"menu": items, "unread_messages": unread_count(user)}
