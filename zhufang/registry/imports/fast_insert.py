@@ -1,20 +1,27 @@
-"""Set-based inserts for the import hot path: one prepared ``INSERT`` run with ``executemany``.
+"""Set-based writes for the import hot path: one prepared ``INSERT`` (or ``UPDATE … WHERE id``) run
+with ``executemany``.
 
 Django's ``bulk_create`` compiles SQL per batch and, on SQLite, caps a batch at 999 parameters
-(≈ 35 people), which made it most of the import's time. Here each value is still adapted the way the
+(≈ 35 people), which made it most of the import's time; ``bulk_update`` builds a ``CASE WHEN`` per
+column and row, which cost more than all the inserts. Here each value is still adapted the way the
 ORM adapts it (encryption, JSON, dates, time zones), with the adapter chosen once per column and the
-real connection object (not the thread-local proxy) resolved once per call.
+real connection object (not the thread-local proxy) resolved once per call. Columns named in
+``prepared`` already hold database values (ciphertexts made in a worker process) and pass as given.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 
 PLAIN = (models.CharField, models.IntegerField, models.BooleanField, models.FloatField, models.TextField)
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _preparer(field: Any, conn: Any) -> Callable[[Any], Any]:
@@ -23,36 +30,154 @@ def _preparer(field: Any, conn: Any) -> Callable[[Any], Any]:
     if isinstance(field, EncryptedTextField):
         return lambda value: field.get_db_prep_save(value, conn)
     if isinstance(field, models.ForeignKey):
-        return lambda value: value  # an integer primary key, as given
+        return _identity  # an integer primary key, as given
     if isinstance(field, models.DateTimeField):  # one import stamps every row with the same moment
-        adapt_datetime = functools.lru_cache(maxsize=1024)(conn.ops.adapt_datetimefield_value)
-        return lambda value: None if value is None else adapt_datetime(value)
+        return _memoised(conn.ops.adapt_datetimefield_value, {None: None})
     if isinstance(field, models.DateField):  # dates repeat a lot (birth dates, registration days)
-        adapt_date = functools.lru_cache(maxsize=65536)(conn.ops.adapt_datefield_value)
-        return lambda value: None if value is None else adapt_date(value)
+        cache = _DATES.setdefault(conn.vendor, {None: None})  # a date's database form depends on nothing else
+        if len(cache) > MAX_CACHED_DATES:
+            cache.clear()
+            cache[None] = None
+        return _memoised(conn.ops.adapt_datefield_value, cache)
+    if isinstance(field, models.JSONField):
+        return _json_preparer(field, conn)
     if isinstance(field, PLAIN):
-        return lambda value: value
+        return _identity
     return lambda value: field.get_db_prep_save(value, conn)
 
 
+#: database forms of dates, per database vendor, shared by every write of this process
+_DATES: dict[str, dict[Any, Any]] = {}
+MAX_CACHED_DATES = 200_000
+
+
+def _memoised(adapt: Callable[[Any], Any], cache: dict[Any, Any]) -> Callable[[Any], Any]:
+    """``adapt`` once per distinct value, remembered in ``cache`` (which maps None to None)."""
+
+    def prepare(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            result = cache[value] = adapt(value)
+            return result
+
+    return prepare
+
+
+def _json_preparer(field: Any, conn: Any) -> Callable[[Any], Any]:
+    """Label lists repeat (most are empty): encode each distinct list of strings once."""
+    cache: dict[tuple[str, ...], Any] = {}
+
+    def prepare(value: Any) -> Any:
+        if isinstance(value, list) and all(type(v) is str for v in value):
+            key = tuple(value)
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = field.get_db_prep_save(value, conn)
+            return hit
+        return field.get_db_prep_save(value, conn)
+
+    return prepare
+
+
+def _fields(model: type[models.Model], field_names: Sequence[str]) -> list[Any]:
+    meta = model._meta
+    return [meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name) for name in field_names]
+
+
+def _preparers(fields: list[Any], field_names: Sequence[str], prepared: Collection[str], conn: Any) -> list[Any]:
+    return [_identity if name in prepared else _preparer(f, conn) for f, name in zip(fields, field_names, strict=True)]
+
+
+def _batches(
+    rows: list[tuple[Any, ...]], prepare: list[Callable[[Any], Any]], batch_size: int
+) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows in database form, ``batch_size`` at a time: column by column, and only the columns
+    whose adapter does something."""
+    special = [(i, p) for i, p in enumerate(prepare) if p is not _identity]
+    for start in range(0, len(rows), batch_size):
+        batch = rows[start : start + batch_size]
+        if any(len(row) != len(prepare) for row in batch):
+            raise ValueError(f"every row needs {len(prepare)} values")
+        if special:
+            columns = list(zip(*batch, strict=True))
+            for i, p in special:
+                columns[i] = tuple(map(p, columns[i]))
+            batch = list(zip(*columns, strict=True))
+        yield batch
+
+
 def insert_rows(
-    model: type[models.Model], field_names: Sequence[str], rows: list[tuple[Any, ...]], batch_size: int = 5000
+    model: type[models.Model],
+    field_names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    batch_size: int = 5000,
+    *,
+    prepared: Collection[str] = (),
 ) -> int:
     """Insert ``rows`` (values in ``field_names`` order, Python values as on a model instance; a
     foreign key by its ``*_id`` attname) into ``model``'s table. Returns the number inserted."""
     if not rows:
         return 0
     conn = connections[DEFAULT_DB_ALIAS]
-    meta = model._meta
-    fields = [meta.get_field(name.removesuffix("_id") if name.endswith("_id") else name) for name in field_names]
-    prepare = [_preparer(f, conn) for f in fields]
+    fields = _fields(model, field_names)
+    prepare = _preparers(fields, field_names, prepared, conn)
     quote = conn.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    columns = ", ".join(quote(str(f.column)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     # identifiers come from the model's own metadata, values are parameters: nothing user-supplied
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
     with conn.cursor() as cursor:
-        for start in range(0, len(rows), batch_size):
-            batch = [tuple(p(v) for p, v in zip(prepare, row, strict=True)) for row in rows[start : start + batch_size]]
+        for batch in _batches(rows, prepare, batch_size):
             cursor.executemany(sql, batch)
     return len(rows)
+
+
+def update_rows(
+    model: type[models.Model],
+    field_names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    batch_size: int = 5000,
+    *,
+    prepared: Collection[str] = (),
+) -> int:
+    """Update rows by primary key: each row is the values in ``field_names`` order followed by the pk.
+    Returns the number of rows given."""
+    if not rows:
+        return 0
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields = _fields(model, field_names)
+    prepare = [*_preparers(fields, field_names, prepared, conn), _identity]
+    quote = conn.ops.quote_name
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    pk_column = quote(str(model._meta.pk.column))  # type: ignore[union-attr]
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608
+    with conn.cursor() as cursor:
+        for batch in _batches(rows, prepare, batch_size):
+            cursor.executemany(sql, batch)
+    return len(rows)
+
+
+#: SQLite page cache while an import writes (KiB; the default is 2 MiB). Blind indexes are random keys:
+#: with the default cache nearly every insert into their B-trees misses it, and an import of a million
+#: people has ~200 MiB of such indexes.
+SQLITE_IMPORT_CACHE_KIB = 256 * 1024
+
+
+@contextlib.contextmanager
+def bulk_write_session() -> Iterator[None]:
+    """Settings for a long bulk write on this connection, restored afterwards (SQLite: a larger page
+    cache; other databases: nothing)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor != "sqlite":
+        yield
+        return
+    with conn.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{int(SQLITE_IMPORT_CACHE_KIB)}")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), conn.cursor() as cursor:  # a broken connection forgets it anyway
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")

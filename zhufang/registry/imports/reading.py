@@ -6,9 +6,10 @@ from __future__ import annotations
 import codecs
 import csv
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -19,12 +20,58 @@ class TableError(ValueError):
     """The file as a whole cannot be read."""
 
 
+Row = tuple[int, list[str]]  # (row number as the user sees it: header is row 1, cells)
+
+
 @dataclass
 class Table:
     file_name: str
     encoding: str  # "utf-8", "gb18030" or "xlsx"
     header: list[str]
-    rows: Iterator[tuple[int, list[str]]]  # (row number as the user sees it: header is row 1, cells)
+    rows: Iterator[Row]
+    #: CSV only: ``raw_blocks(size)`` gives the rows after the header as ``csv_blocks.RawBlock`` (bytes
+    #: a worker process decodes) instead of through ``rows`` — use one or the other
+    raw_blocks: Callable[[int], Iterator[Any]] | None = None
+
+    def chunks(self, size: int, *, raw: bool = False) -> Iterator[Any]:
+        """The rows in chunks of ``size`` row numbers (see ``chunk_rows``); with ``raw`` and a CSV file,
+        as raw blocks of the same rows where the file allows it."""
+        if raw and self.raw_blocks is not None:
+            return self.raw_blocks(size)
+        return chunk_rows(self.rows, size)
+
+
+def chunk_rows(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    """Rows grouped by windows of ``size`` file rows (rows 2 … size+1, then size+2 …): blank rows, which
+    are skipped, do not move the boundaries, so the same rows share a chunk however they were read."""
+    chunk: list[Row] = []
+    window = 0
+    for row in rows:
+        current = (row[0] - 2) // size
+        if current != window and chunk:
+            yield chunk
+            chunk = []
+        window = current
+        chunk.append(row)
+    if chunk:
+        yield chunk
+
+
+def records(reader: Iterator[list[str]], number: int, *, name: str, encoding: str) -> Iterator[Row]:
+    """(row number, stripped cells) of every non-blank record; ``number`` is the row before the first."""
+    try:
+        for cells in reader:
+            number += 1
+            cleaned = [c.strip() for c in cells]  # the csv module gives str cells, never None
+            if any(cleaned):
+                yield number, cleaned
+    except UnicodeDecodeError as exc:
+        raise TableError(
+            _("%(file)s row %(row)d is not valid %(encoding)s text: %(error)s")
+            % {"file": name, "row": number + 1, "encoding": encoding.upper(), "error": exc}
+        ) from exc
+    except csv.Error as exc:
+        raise TableError(_("%(file)s row %(row)d: %(error)s") % {"file": name, "row": number, "error": exc}) from exc
 
 
 def detect_encoding(head: bytes) -> str:
@@ -64,26 +111,19 @@ def _open_csv(path: Path, name: str, encoding: str) -> Table:
         handle.close()
         raise TableError(_("%(file)s is neither UTF-8 nor GBK text: %(error)s") % {"file": name, "error": exc}) from exc
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        number = 1
+    def rows() -> Iterator[Row]:
         try:
-            for cells in reader:
-                number += 1
-                if any(c.strip() for c in cells):
-                    yield number, [_clean(c) for c in cells]
-        except UnicodeDecodeError as exc:
-            raise TableError(
-                _("%(file)s row %(row)d is not valid %(encoding)s text: %(error)s")
-                % {"file": name, "row": number + 1, "encoding": encoding.upper(), "error": exc}
-            ) from exc
-        except csv.Error as exc:
-            raise TableError(
-                _("%(file)s row %(row)d: %(error)s") % {"file": name, "row": number, "error": exc}
-            ) from exc
+            yield from records(reader, 1, name=name, encoding=encoding)
         finally:
             handle.close()
 
-    return Table(file_name=name, encoding=encoding, header=header, rows=rows())
+    def raw_blocks(size: int) -> Iterator[Any]:
+        from zhufang.registry.imports.csv_blocks import blocks  # it builds on this module
+
+        handle.close()  # the rows are read from the bytes instead
+        return blocks(path, name=name, encoding=encoding, size=size)
+
+    return Table(file_name=name, encoding=encoding, header=header, rows=rows(), raw_blocks=raw_blocks)
 
 
 def _open_xlsx(path: Path, name: str) -> Table:

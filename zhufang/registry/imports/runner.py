@@ -9,8 +9,7 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,9 @@ from zhufang.registry.address_index import current_index
 from zhufang.registry.imports.addresses import upsert_addresses, validate_address_row
 from zhufang.registry.imports.columns import ColumnMap, header_of, map_columns
 from zhufang.registry.imports.errors import RowError
-from zhufang.registry.imports.people import upsert_people, validate_person_row
+from zhufang.registry.imports.fast_insert import bulk_write_session
+from zhufang.registry.imports.parallel import ChunkResult, ChunkWork, chunk_results, worker_count
+from zhufang.registry.imports.people import prepare_people, upsert_people, validate_person_row
 from zhufang.registry.imports.reading import Table, TableError, open_table
 from zhufang.registry.models import ImportRun
 
@@ -76,14 +77,6 @@ def _check_columns(kind: str, table: Table, columns: ColumnMap, *, ignore_unknow
         raise ImportRefused(problems)
 
 
-def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
-    while True:
-        chunk = list(itertools.islice(rows, size))
-        if not chunk:
-            return
-        yield chunk
-
-
 @dataclass(frozen=True)
 class ImportKind:
     """What differs between imports of addresses, people, houses, establishments."""
@@ -92,10 +85,17 @@ class ImportKind:
     validate: Callable[..., tuple[Any, list[RowError]]]
     upsert: Callable[..., list[RowError]]
     needs_address_index: bool = True
+    #: optional: ``prepare(valid_items, index=…) -> items``, more CPU-bound work on a chunk's valid rows
+    #: that needs no database (people: match addresses, encrypt); runs where ``validate`` runs
+    prepare: Callable[..., list[Any]] | None = None
+    #: ``validate`` and ``prepare`` touch no database and no shared state: large files may run them in
+    #: worker processes (see ``parallel``)
+    parallel: bool = False
 
 
 def import_people(path: Path, **options: Any) -> ImportReport:
-    return run_import(ImportKind("people", validate_person_row, upsert_people), path, **options)
+    kind = ImportKind("people", validate_person_row, upsert_people, prepare=prepare_people, parallel=True)
+    return run_import(kind, path, **options)
 
 
 def import_addresses(path: Path, **options: Any) -> ImportReport:
@@ -113,8 +113,12 @@ def run_import(
     ignore_unknown: bool = False,
     custom_columns: dict[str, str] | None = None,
     chunk_size: int = CHUNK_SIZE,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import one table. Raises ``ImportRefused`` when the file as a whole cannot be read."""
+    """Import one table. Raises ``ImportRefused`` when the file as a whole cannot be read.
+
+    ``workers``: processes validating chunks for a kind that allows it (None: as configured, and only
+    for a large file; 1: in-process; see ``parallel``)."""
     if not actor.has_permission(Perm.REGISTRY_IMPORT):
         raise PermissionDenied("没有导入登记数据的权限")
     try:
@@ -147,33 +151,15 @@ def run_import(
     report = ImportReport(run=run)
     index = current_index() if kind.needs_address_index else None
     today = timezone.localdate()
+    work = ChunkWork(kind=kind, columns=columns, today=today, resume_after=resume_after, index=index)
+    processes = worker_count(workers, path.stat().st_size) if kind.parallel else 0
     try:
-        for chunk in _chunks(table.rows, chunk_size):
-            valid: list[Any] = []
-            for number, cells in chunk:
-                run.total_rows += 1
-                if number <= resume_after:
-                    continue
-                item, errors = kind.validate(number, cells, columns, today=today)
-                if item is None:
-                    run.rejected += 1
-                    if len(report.errors) < MAX_REPORTED_ERRORS:
-                        report.errors.extend(errors)
-                else:
-                    valid.append(item)
-            if valid:
-                report.errors.extend(kind.upsert(valid, run=run, index=index, actor=actor, dry_run=dry_run))
-            run.last_committed_row = chunk[-1][0]
-            if not dry_run:
-                ImportRun.objects.filter(pk=run.pk).update(
-                    last_committed_row=run.last_committed_row,
-                    total_rows=run.total_rows,
-                    created=run.created,
-                    updated=run.updated,
-                    unchanged=run.unchanged,
-                    rejected=run.rejected,
-                    review=run.review,
-                )
+        with (
+            bulk_write_session(),
+            chunk_results(work, table.chunks(chunk_size, raw=processes > 0), workers=processes) as results,
+        ):
+            for result in results:
+                _write_chunk(result, kind, run=run, report=report, index=index, actor=actor, dry_run=dry_run)
     except TableError as exc:
         run.status = ImportRun.Status.FAILED
         report.errors.append(RowError(run.last_committed_row + 1, "", "", str(exc)))
@@ -196,3 +182,34 @@ def run_import(
             },
         )
     return report
+
+
+def _write_chunk(
+    result: ChunkResult,
+    kind: ImportKind,
+    *,
+    run: ImportRun,
+    report: ImportReport,
+    index: Any,
+    actor: Any,
+    dry_run: bool,
+) -> None:
+    """Store one validated chunk (its own transaction, in the upsert) and record how far the run got."""
+    run.total_rows += result.rows
+    run.rejected += result.rejected
+    room = MAX_REPORTED_ERRORS - len(report.errors)
+    if room > 0:
+        report.errors.extend(result.errors[:room] if len(result.errors) > room else result.errors)
+    if result.items:
+        report.errors.extend(kind.upsert(result.items, run=run, index=index, actor=actor, dry_run=dry_run))
+    run.last_committed_row = result.last_row
+    if not dry_run:
+        ImportRun.objects.filter(pk=run.pk).update(
+            last_committed_row=run.last_committed_row,
+            total_rows=run.total_rows,
+            created=run.created,
+            updated=run.updated,
+            unchanged=run.unchanged,
+            rejected=run.rejected,
+            review=run.review,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 
@@ -23,6 +24,13 @@ _DATE_PATTERNS = (
 
 
 def parse_date(text: str) -> dt.date | None:
+    if not text:
+        return None
+    return _parse_date(text)
+
+
+@functools.lru_cache(maxsize=1 << 17)  # a file's dates repeat: birth dates, registration days
+def _parse_date(text: str) -> dt.date | None:
     text = text.strip().split(" ")[0]
     if not text:
         return None
@@ -36,8 +44,13 @@ def parse_date(text: str) -> dt.date | None:
     raise CellError(f"日期格式无法识别：{text}（应为 2024-05-01 或 2024年5月1日）")
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def parse_phone(text: str) -> str | None:
-    digits = re.sub(r"\D", "", text)
+    if not text:
+        return None
+    digits = text if text.isascii() and text.isdigit() else _NOT_DIGIT.sub("", text)
     if not digits:
         return None
     if digits.startswith("86") and len(digits) == 13:
@@ -106,5 +119,10 @@ def parse_choice(text: str, table: Mapping[str, str], what: str) -> str:
     raise CellError(f"无法识别的{what}：{key}（可填：{allowed}）")
 
 
+_LABEL_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+
+
 def parse_labels(text: str) -> list[str]:
-    return [part for part in re.split(r"[、,，;；/\s]+", text.strip()) if part]
+    if not text:
+        return []
+    return [part for part in _LABEL_SEPARATORS.split(text.strip()) if part]
