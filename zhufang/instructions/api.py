@@ -360,3 +360,7 @@ def worklog_csv(request: HttpRequest, day: dt.date | None = None) -> HttpRespons
     response = HttpResponse(work_log_csv(user, when), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="worklog-{when.isoformat()}.csv"'
     return response
+
+
+# a draft batch's target import and an item's target history, in their own module
+router.add_router("", "zhufang.instructions.target_api.router")

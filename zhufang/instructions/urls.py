@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zhufang.instructions import views
+from zhufang.instructions import target_views, views
 
 app_name = "instructions"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("items/<int:pk>/", views.item, name="item"),
     path("late/", views.late, name="late"),
     path("worklog/", views.worklog, name="worklog"),
+    path("batches/<int:pk>/targets/", target_views.batch_targets, name="batch_targets"),
+    path("batches/<int:pk>/import/", target_views.batch_import, name="batch_import"),
 ]
