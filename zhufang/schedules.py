@@ -24,5 +24,6 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("instructions.remind", every=dt.timedelta(minutes=5)),
     Schedule("instructions.escalate", every=dt.timedelta(minutes=5), offset=dt.timedelta(minutes=1)),
     Schedule("instructions.auto_close", every=dt.timedelta(days=1), offset=dt.timedelta(hours=2)),
+    Schedule("instructions.apply_leaves", every=dt.timedelta(days=1), offset=dt.timedelta(minutes=10)),
     Schedule("registry.find_duplicates", every=dt.timedelta(days=1), offset=dt.timedelta(hours=2, minutes=30)),
 )

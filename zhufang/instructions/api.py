@@ -362,5 +362,6 @@ def worklog_csv(request: HttpRequest, day: dt.date | None = None) -> HttpRespons
     return response
 
 
-# a draft batch's target import and an item's target history, in their own module
+# the station's leave desk and a draft batch's target import / an item's target history, in their own modules
+router.add_router("", "zhufang.instructions.leave_api.router")
 router.add_router("", "zhufang.instructions.target_api.router")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from zhufang.instructions.closing import auto_close_complete_batches
 from zhufang.instructions.escalation import escalate_overdue, send_reminders
+from zhufang.instructions.leave import apply_leaves
 from zhufang.jobs.registry import job
 
 
@@ -20,3 +21,9 @@ def escalate() -> dict[str, int]:
 @job("instructions.auto_close")
 def auto_close() -> dict[str, int]:
     return {"closed": auto_close_complete_batches()}
+
+
+@job("instructions.apply_leaves")
+def hand_over_for_leave() -> dict[str, int]:
+    """Leaves starting today hand their officers' open items to the delegates (请假委托)."""
+    return apply_leaves()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zhufang.instructions import target_views, views
+from zhufang.instructions import leave_views, target_views, views
 
 app_name = "instructions"
 urlpatterns = [
@@ -13,4 +13,5 @@ urlpatterns = [
     path("worklog/", views.worklog, name="worklog"),
     path("batches/<int:pk>/targets/", target_views.batch_targets, name="batch_targets"),
     path("batches/<int:pk>/import/", target_views.batch_import, name="batch_import"),
+    path("leave/", leave_views.leave_page, name="leave"),
 ]

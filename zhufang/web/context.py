@@ -17,6 +17,7 @@ MENU: tuple[tuple[str, Any, str | tuple[str, ...]], ...] = (
     ("org:locate", _("Locate a point"), Perm.ORG_VIEW),
     ("instructions:mine", _("My instructions"), Perm.INSTRUCTION_WORK),
     ("instructions:station", _("Station instructions"), Perm.INSTRUCTION_SIGN),
+    ("instructions:leave", _("Leave and delegation"), Perm.INSTRUCTION_SIGN),
     ("instructions:centre", _("Instruction centre"), Perm.INSTRUCTION_REQUEST),
     ("instructions:worklog", _("Police work log"), Perm.INSTRUCTION_WORK),
     ("registry:search", _("Registry"), Perm.ORG_VIEW),
