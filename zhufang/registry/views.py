@@ -101,9 +101,9 @@ def house(request: HttpRequest, pk: int) -> HttpResponse:
 def import_page(request: HttpRequest) -> HttpResponse:
     user = _user(request, Perm.REGISTRY_IMPORT)
     report, refused = None, []
+    kind = request.POST.get("kind", "people")
     if request.method == "POST":
         upload = request.FILES.get("file")
-        kind = request.POST.get("kind", "people")
         if upload is None or kind not in IMPORTERS:
             refused = [str(_("Choose a file and what it holds"))]
         else:
@@ -117,7 +117,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 )
             except ImportRefused as exc:
                 refused = exc.messages
-    return render(request, "registry/import.html", {"report": report, "refused": refused})
+    return render(request, "registry/import.html", {"report": report, "refused": refused, "kind": kind})
 
 
 @login_required

@@ -17,6 +17,8 @@ IGNORED_COLUMNS = frozenset({"序号", "编号", "备注", "操作"})
 DERIVED_COLUMNS = {
     "people": frozenset(),
     "addresses": frozenset({"地址级别", "上级地址编码", "地址全称", "责任派出所"}),
+    "houses": frozenset({"所属网格", "居住人数"}),
+    "establishments": frozenset({"所属网格", "是否重点行业"}),
 }
 
 PEOPLE = {
@@ -52,10 +54,46 @@ ADDRESSES = {
     "lat": ("纬度",),
     "recorded_station": ("责任派出所代码", "所属派出所代码", "管辖派出所代码"),
 }
-PRESETS: dict[str, dict[str, tuple[str, ...]]] = {"people": PEOPLE, "addresses": ADDRESSES}
+HOUSES = {
+    "legacy_number": ("房屋编号", "原系统编号"),
+    "address_code": ("地址编码", "标准地址编码"),
+    "address_text": ("房屋地址", "地址", "详细地址"),
+    "use": ("房屋用途", "用途", "使用情况"),
+    "house_type": ("房屋类型", "房屋类别"),
+    "area_m2": ("建筑面积", "面积", "建筑面积（平方米）"),
+    "rooms": ("间数", "房间数"),
+    "owner_name": ("房主姓名", "房主", "产权人", "产权人姓名"),
+    "owner_id_type": ("房主证件类型", "产权人证件类型"),
+    "owner_id_number": ("房主证件号码", "房主身份证号", "产权人证件号码"),
+    "owner_phone": ("房主电话", "房主联系电话", "产权人电话"),
+    "labels": ("标签", "房屋标签"),
+}
+ESTABLISHMENTS = {
+    "legacy_number": ("单位编号", "原系统编号"),
+    "name": ("单位名称", "名称"),
+    "uscc": ("统一社会信用代码", "社会信用代码", "信用代码"),
+    "category": ("单位类别", "单位类型"),
+    "industry": ("行业类别", "所属行业", "行业"),
+    "trade": ("重点行业", "重点行业类别", "特种行业"),
+    "address": ("单位地址", "地址", "经营地址", "住所"),
+    "legal_rep_name": ("法定代表人", "法人代表", "负责人"),
+    "legal_rep_id_type": ("法定代表人证件类型", "负责人证件类型"),
+    "legal_rep_id_number": ("法定代表人证件号码", "法定代表人身份证号", "法人身份证号", "负责人身份证号"),
+    "security_contact": ("治保负责人", "内保负责人", "安全负责人"),
+    "security_contact_phone": ("治保负责人电话", "内保负责人电话", "安全负责人电话"),
+    "staff_count": ("从业人员数", "从业人数", "员工人数"),
+}
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "people": PEOPLE,
+    "addresses": ADDRESSES,
+    "houses": HOUSES,
+    "establishments": ESTABLISHMENTS,
+}
 REQUIRED: dict[str, tuple[str, ...]] = {
     "people": ("name", "id_number", "category", "address"),
     "addresses": ("code", "lon", "lat"),
+    "houses": ("address_text",),  # 地址编码 may be missing: the text is matched then
+    "establishments": ("name", "address"),
 }
 
 

@@ -24,7 +24,9 @@ from zhufang.registry.address_index import current_index
 from zhufang.registry.imports.addresses import upsert_addresses, validate_address_row
 from zhufang.registry.imports.columns import ColumnMap, header_of, map_columns
 from zhufang.registry.imports.errors import RowError
+from zhufang.registry.imports.establishments import upsert_establishments, validate_establishment_row
 from zhufang.registry.imports.fast_insert import bulk_write_session
+from zhufang.registry.imports.houses import upsert_houses, validate_house_row
 from zhufang.registry.imports.parallel import ChunkResult, ChunkWork, chunk_results, worker_count
 from zhufang.registry.imports.people import prepare_people, upsert_people, validate_person_row
 from zhufang.registry.imports.reading import Table, TableError, open_table
@@ -100,6 +102,17 @@ def import_people(path: Path, **options: Any) -> ImportReport:
 
 def import_addresses(path: Path, **options: Any) -> ImportReport:
     kind = ImportKind("addresses", validate_address_row, upsert_addresses, needs_address_index=False)
+    return run_import(kind, path, **options)
+
+
+def import_houses(path: Path, **options: Any) -> ImportReport:
+    # matched by address code; the house upsert builds the address index only for rows without one
+    kind = ImportKind("houses", validate_house_row, upsert_houses, needs_address_index=False)
+    return run_import(kind, path, **options)
+
+
+def import_establishments(path: Path, **options: Any) -> ImportReport:
+    kind = ImportKind("establishments", validate_establishment_row, upsert_establishments)
     return run_import(kind, path, **options)
 
 

@@ -10,9 +10,20 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from zhufang.registry.imports.runner import ImportReport, import_addresses, import_people
+from zhufang.registry.imports.runner import (
+    ImportReport,
+    import_addresses,
+    import_establishments,
+    import_houses,
+    import_people,
+)
 
-IMPORTERS = {"people": import_people, "addresses": import_addresses}
+IMPORTERS = {
+    "people": import_people,
+    "addresses": import_addresses,
+    "houses": import_houses,
+    "establishments": import_establishments,
+}
 
 
 def import_upload(kind: str, upload: UploadedFile, *, actor: Any, dry_run: bool, ignore_unknown: bool) -> ImportReport:
