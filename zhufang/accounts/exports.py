@@ -7,17 +7,12 @@ import csv
 import io
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 
 from zhufang.accounts.models import User
-from zhufang.accounts.permissions import Perm
-from zhufang.audit.models import AuditAction
-from zhufang.audit.services import record
 from zhufang.org.models import OrgUnit
+from zhufang.privacy.exporting import authorise_export, record_export
 from zhufang.privacy.masking import mask_phone
-from zhufang.privacy.reveal import MIN_REASON_LENGTH
 
 ROSTER_COLUMNS = ("警号", "姓名", "单位", "职务", "联系电话（脱敏）", "角色")
 
@@ -35,13 +30,7 @@ def roster(principal: Any, *, unit_id: int | None = None, q: str = "") -> QueryS
 
 def export_roster_csv(principal: Any, users: QuerySet[User], *, reason: str, filters: dict[str, Any]) -> str:
     """CSV (UTF-8 with BOM, as Excel on a bureau PC expects) of ``users``; audited with the reason."""
-    if not principal.has_permission(Perm.DATA_EXPORT):
-        raise PermissionDenied(_("You do not have the permission to export data"))
-    reason = (reason or "").strip()
-    if len(reason) < MIN_REASON_LENGTH:
-        raise ValidationError(
-            {"reason": _("State the reason for exporting (at least %(n)d characters)") % {"n": MIN_REASON_LENGTH}}
-        )
+    reason = authorise_export(principal, reason)
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
@@ -59,11 +48,5 @@ def export_roster_csv(principal: Any, users: QuerySet[User], *, reason: str, fil
             ]
         )
         count += 1
-    record(
-        action=AuditAction.EXPORT,
-        actor=principal,
-        object_type="accounts.user",
-        reason=reason,
-        changes={"rows": count, "filters": filters},
-    )
+    record_export(principal, object_type="accounts.user", reason=reason, rows=count, filters=filters)
     return buffer.getvalue()

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -18,10 +19,12 @@ from zhufang.idempotency.services import IdempotencyConflict, run_once
 from zhufang.privacy.masking import mask_id_number, mask_name, mask_phone
 from zhufang.privacy.reveal import reveal
 from zhufang.registry import services
+from zhufang.registry.exports import ExportRequest, export_registry
 from zhufang.registry.imports.runner import ImportRefused
 from zhufang.registry.imports.uploads import IMPORTERS, import_upload
-from zhufang.registry.models import House, ImportRun, Person
-from zhufang.registry.queries import search_houses, search_people
+from zhufang.registry.masked import establishment_out, house_out
+from zhufang.registry.models import Establishment, House, ImportRun, Person
+from zhufang.registry.queries import search_establishments, search_houses, search_people
 
 router = Router(tags=["registry"])
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -151,14 +154,51 @@ def house_detail(request: HttpRequest, house_id: int) -> Any:
     if house is None:
         raise HttpError(404, "house not found")
     residents = house.residents.filter(is_active=True).select_related("house__address")
-    return {
-        "id": house.pk,
-        "address": house.address.full_text,
-        "use": house.use,
-        "area_m2": house.area_m2,
-        "rooms": house.rooms,
-        "residents": [person_out(principal, p) for p in residents],
-    }
+    return {**house_out(principal, house), "residents": [person_out(principal, p) for p in residents]}
+
+
+@router.get("/establishments", response=list[dict[str, Any]])
+def establishments(request: HttpRequest, q: str = "", key_only: bool = False, limit: int = 50) -> Any:
+    """Establishments in scope by name or address text (a full USCC exactly); masked."""
+    principal = principal_of(request)
+    units = search_establishments(principal, q, key_only=key_only)[: max(1, min(limit, 200))]
+    return [establishment_out(principal, u) for u in units]
+
+
+@router.get("/establishments/{establishment_id}", response=dict[str, Any])
+def establishment_detail(request: HttpRequest, establishment_id: int) -> Any:
+    principal = principal_of(request)
+    unit = get_visible_or_none(principal, Establishment.objects.select_related("address"), pk=establishment_id)
+    if unit is None:
+        raise HttpError(404, "establishment not found")
+    return establishment_out(principal, unit)
+
+
+class ExportIn(Schema):
+    kind: str
+    reason: str
+    q: str = ""
+    unit_id: int | None = None
+    key_only: bool = False
+    format: str = "csv"
+    unmasked: bool = False
+
+
+@router.post("/exports")
+def export(request: HttpRequest, payload: ExportIn) -> Any:
+    """Download people, houses or establishments of the caller's scope (or a search ``q``, or a unit's
+    subtree) as CSV (``csv``, ``csv_gbk``) or Excel (``xlsx``); needs data.export and a reason; audited.
+    Identifiers are masked unless ``unmasked`` (needs pii.reveal). A POST: a searched document number
+    stays out of URLs."""
+    principal = principal_of(request)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    try:
+        result = export_registry(principal, ExportRequest(**payload.dict()), handle)
+    except BaseException:  # PermissionDenied → 403, ValidationError → 422 (zhufang.api's handlers)
+        handle.close()
+        raise
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename=result.file_name, content_type=result.content_type)
 
 
 @router.patch("/houses/{house_id}", response=dict[str, Any])

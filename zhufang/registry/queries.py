@@ -6,11 +6,11 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from zhufang.privacy.blind_index import blind_index
 from zhufang.privacy.validators import IdNumberError, check_id_number
-from zhufang.registry.models import House, Person, StandardAddress
+from zhufang.registry.models import Establishment, House, Person, StandardAddress
 
 
 def looks_like_document_number(q: str) -> bool:
@@ -38,6 +38,20 @@ def search_houses(principal: Any, q: str) -> QuerySet[House]:
     if not q:
         return houses.none()
     return houses.filter(address__full_text__contains=q)
+
+
+def search_establishments(principal: Any, q: str, *, key_only: bool = False) -> QuerySet[Establishment]:
+    """Establishments in scope by name or address text (a full 统一社会信用代码 exactly); every one in
+    scope when ``q`` is empty. Merged duplicates are left out."""
+    units = Establishment.objects.visible_to(principal).select_related("address").filter(is_active=True)
+    if key_only:
+        units = units.filter(is_key_industry=True)
+    q = q.strip()
+    if len(q) == 18 and q.isalnum() and q.isascii():
+        return units.filter(uscc=q.upper())
+    if q:
+        units = units.filter(Q(name__contains=q) | Q(address__full_text__contains=q))
+    return units.order_by("name", "pk")
 
 
 def search_addresses(principal: Any, q: str) -> QuerySet[StandardAddress]:
