@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from zhufang.registry.dedup import jobs as dedup_jobs
+from zhufang.registry.imports import background as import_jobs
 
-__all__ = ["dedup_jobs"]
+__all__ = ["dedup_jobs", "import_jobs"]

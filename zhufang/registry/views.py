@@ -4,6 +4,8 @@ establishments list and page (masked legal representative and contact), and the 
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 
 from django import forms
@@ -24,10 +26,12 @@ from zhufang.registry import services
 from zhufang.registry.api import person_out
 from zhufang.registry.conflicts import jurisdiction_conflicts
 from zhufang.registry.exports import ExportRequest, export_registry
-from zhufang.registry.imports.runner import ImportRefused
+from zhufang.registry.imports import background
+from zhufang.registry.imports.errors import RowError
+from zhufang.registry.imports.runner import ImportRefused, ImportReport
 from zhufang.registry.imports.uploads import IMPORTERS, import_upload
 from zhufang.registry.masked import establishment_out
-from zhufang.registry.models import Establishment, House, HouseUse, IdType, PersonCategory
+from zhufang.registry.models import Establishment, House, HouseUse, IdType, ImportRun, PersonCategory
 from zhufang.registry.queries import looks_like_document_number, search_establishments, search_houses, search_people
 
 
@@ -114,17 +118,53 @@ def import_page(request: HttpRequest) -> HttpResponse:
         if upload is None or kind not in IMPORTERS:
             refused = [str(_("Choose a file and what it holds"))]
         else:
+            options = {
+                "actor": user,
+                "dry_run": request.POST.get("apply") != "1",
+                "ignore_unknown": request.POST.get("ignore_unknown") == "1",
+            }
+            if (upload.size or 0) > background.inline_limit():  # a large file: a job, and a progress page
+                token = background.start_import(kind, upload, **options)
+                return redirect("registry:import_progress", token=token)
             try:
-                report = import_upload(
-                    kind,
-                    upload,
-                    actor=user,
-                    dry_run=request.POST.get("apply") != "1",
-                    ignore_unknown=request.POST.get("ignore_unknown") == "1",
-                )
+                report = import_upload(kind, upload, **options)
             except ImportRefused as exc:
                 refused = exc.messages
     return render(request, "registry/import.html", {"report": report, "refused": refused, "kind": kind})
+
+
+@login_required
+def import_progress(request: HttpRequest, token: str) -> HttpResponse:
+    """导入进度: rows done so far, then the report; the page polls itself (HTMX) until the job ends."""
+    user = _user(request, Perm.REGISTRY_IMPORT)
+    state = background.progress(user, token)
+    if state is None:
+        raise Http404
+    report = None
+    if state.finished and state.run is not None:
+        report = ImportReport(run=state.run, errors=[RowError(**e) for e in state.run.errors])
+    template = (
+        "registry/_import_progress.html" if request.headers.get("HX-Request") else "registry/import_progress.html"
+    )
+    return render(request, template, {"state": state, "report": report})
+
+
+@login_required
+def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The row-level error report of an import as CSV (values already masked), in scope."""
+    user = _user(request, Perm.REGISTRY_IMPORT)
+    run = get_visible_or_none(user, ImportRun.objects.all(), pk=pk)
+    if run is None:
+        raise Http404
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["行号", "列", "值", "问题"])
+    for e in run.errors:
+        writer.writerow([e.get("row"), e.get("field"), e.get("value"), e.get("message")])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
+    return response
 
 
 @login_required
