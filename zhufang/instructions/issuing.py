@@ -24,8 +24,8 @@ from zhufang.accounts.scope import visible_to
 from zhufang.audit.models import AuditAction
 from zhufang.audit.services import record
 from zhufang.events.models import DomainEvent
-from zhufang.events.services import record_events
 from zhufang.instructions.assignment import users_with_permission
+from zhufang.instructions.bulk_insert import CHUNK, insert_rows, reserve_ids
 from zhufang.instructions.categories import Category, get_category
 from zhufang.instructions.deadlines import due_at
 from zhufang.instructions.models import (
@@ -42,6 +42,34 @@ from zhufang.org.models import OrgKind, OrgUnit
 
 ITEM_TYPE = "instructions.instructionitem"
 MAX_TARGETS = 200_000
+#: the columns issuing writes (by attname); every other column takes its model default
+ITEM_COLUMNS = (
+    "category",
+    "target_kind",
+    "target_id",
+    "target_label",
+    "lon",
+    "lat",
+    "station_id",
+    "district_id",
+    "owner_unit_id",
+    "status",
+    "deadline",
+    "open_key",
+    "issued_at",
+)
+MEMBERSHIP_COLUMNS = (
+    "batch_id",
+    "item_id",
+    "target_kind",
+    "target_id",
+    "lon",
+    "lat",
+    "label",
+    "merged",
+    "requested_deadline",
+)
+EVENT_COLUMNS = ("at", "kind", "actor_id", "owner_unit_id", "object_type", "object_id", "data")
 
 
 @dataclass
@@ -232,55 +260,69 @@ def _issue(*, actor: Any, batch: InstructionBatch, now: dt.datetime | None) -> I
     keys = [open_key(category.code, ref.kind, ref.target_id) for ref in refs]
     existing: dict[str, tuple[int, dt.datetime]] = {}
     live = [k for k in keys if k]
-    for start in range(0, len(live), 5000):
-        part = live[start : start + 5000]
+    for start in range(0, len(live), CHUNK):
+        part = live[start : start + CHUNK]
         existing.update(
             (k, (pk, d))
             for k, pk, d in InstructionItem.objects.filter(open_key__in=part).values_list("open_key", "pk", "deadline")
         )
-    new_items: list[InstructionItem] = []
+    new_rows: list[tuple[Any, ...]] = []
+    new_keys: list[str] = []
     new_positions: list[int] = []
     merged_ids: list[int] = []
+    # the new items' ids: drawn from the sequence (PostgreSQL), or read back by open key (SQLite), for
+    # which a free location (no open key) carries a batch-scoped key until its id is read back
+    reserved = reserve_ids(InstructionItem, len(refs) - sum(1 for k in keys if k and k in existing))
+    provisional = f"~{batch.pk}:"
     for position, (ref, route, merge_key) in enumerate(zip(refs, routes, keys, strict=True)):
         assert route is not None
         if merge_key and merge_key in existing:
             merged_ids.append(existing[merge_key][0])
             continue
         new_positions.append(position)
-        new_items.append(
-            InstructionItem(
-                category=category.code,
-                target_kind=ref.kind,
-                target_id=ref.target_id,
-                target_label=(route.label or ref.label)[:255],
-                lon=route.lon,
-                lat=route.lat,
-                station_id=route.station_id,
-                district_id=route.district_id,
-                owner_unit_id=route.owner_unit_id or route.district_id or route.station_id,
-                status=ItemStatus.ISSUED,
-                deadline=deadline,
-                open_key=merge_key,
-                issued_at=now,
+        new_keys.append(merge_key or f"{provisional}{position}")
+        new_rows.append(
+            (
+                *((reserved[len(new_rows)],) if reserved is not None else ()),
+                category.code,
+                ref.kind,
+                ref.target_id,
+                (route.label or ref.label)[:255],
+                route.lon,
+                route.lat,
+                route.station_id,
+                route.district_id,
+                route.owner_unit_id or route.district_id or route.station_id,
+                ItemStatus.ISSUED.value,
+                deadline,
+                merge_key if reserved is not None else new_keys[-1],
+                now,
             )
         )
-    InstructionItem.objects.bulk_create(new_items, batch_size=1000)  # PostgreSQL and SQLite ≥ 3.35 return ids
+    if reserved is not None:
+        insert_rows(InstructionItem, ("id", *ITEM_COLUMNS), new_rows)
+        item_ids = dict(zip(new_keys, reserved, strict=True))
+    else:
+        insert_rows(InstructionItem, ITEM_COLUMNS, new_rows)
+        item_ids = _ids_by_open_key(new_keys)
+        provisional_ids = [item_ids[k] for k in new_keys if k.startswith(provisional)]
+        for start in range(0, len(provisional_ids), CHUNK):
+            InstructionItem.objects.filter(pk__in=provisional_ids[start : start + CHUNK]).update(open_key=None)
     # a merged item keeps the earliest deadline of the batches that requested it
     merged_set = sorted(set(merged_ids))
-    for start in range(0, len(merged_set), 5000):
-        InstructionItem.objects.filter(pk__in=merged_set[start : start + 5000], deadline__gt=deadline).update(
+    for start in range(0, len(merged_set), CHUNK):
+        InstructionItem.objects.filter(pk__in=merged_set[start : start + CHUNK], deadline__gt=deadline).update(
             deadline=deadline
         )
 
-    item_of_position: dict[int, int] = {}
-    for position, item in zip(new_positions, new_items, strict=True):
-        item_of_position[position] = item.pk
+    item_of_position = {position: item_ids[k] for position, k in zip(new_positions, new_keys, strict=True)}
     merged_iter = iter(merged_ids)
-    memberships: list[BatchMembership] = []
-    events: list[DomainEvent] = []
+    memberships: list[tuple[Any, ...]] = []
+    events: list[tuple[Any, ...]] = []
     used: set[int] = set()
     actor_id = actor.pk if isinstance(actor, User) else None
     stations: dict[int, int] = defaultdict(int)
+    event_data = {"batch": batch.pk}
     for position, (ref, route) in enumerate(zip(refs, routes, strict=True)):
         assert route is not None
         is_merged = position not in item_of_position
@@ -290,28 +332,18 @@ def _issue(*, actor: Any, batch: InstructionBatch, now: dt.datetime | None) -> I
             continue
         used.add(item_id)
         memberships.append(
-            BatchMembership(
-                batch=batch,
-                item_id=item_id,
-                target_kind=ref.kind,
-                target_id=ref.target_id,
-                lon=ref.lon,
-                lat=ref.lat,
-                label=ref.label,
-                merged=is_merged,
-                requested_deadline=deadline,
-            )
+            (batch.pk, item_id, ref.kind, ref.target_id, ref.lon, ref.lat, ref.label, is_merged, deadline)
         )
         stations[route.station_id or 0] += 1
         events.append(
-            DomainEvent(
-                at=now,
-                kind="instruction.merged" if is_merged else "instruction.issued",
-                actor_id=actor_id,
-                owner_unit_id=route.owner_unit_id,
-                object_type=ITEM_TYPE,
-                object_id=str(item_id),
-                data={"batch": batch.pk},
+            (
+                now,
+                "instruction.merged" if is_merged else "instruction.issued",
+                actor_id,
+                route.owner_unit_id,
+                ITEM_TYPE,
+                str(item_id),
+                event_data,
             )
         )
         if is_merged:
@@ -319,8 +351,8 @@ def _issue(*, actor: Any, batch: InstructionBatch, now: dt.datetime | None) -> I
         else:
             report.created += 1
     batch.memberships.filter(item__isnull=True).delete()
-    BatchMembership.objects.bulk_create(memberships, batch_size=2000)
-    record_events(events)
+    insert_rows(BatchMembership, MEMBERSHIP_COLUMNS, memberships)
+    insert_rows(DomainEvent, EVENT_COLUMNS, events)
     InstructionBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.ISSUED, issued_at=now, issued_by=actor_id, deadline=batch.deadline
     )
@@ -339,6 +371,15 @@ def _issue(*, actor: Any, batch: InstructionBatch, now: dt.datetime | None) -> I
         },
     )
     return report
+
+
+def _ids_by_open_key(keys: Sequence[str]) -> dict[str, int]:
+    """{open key: item id} of the items just inserted (the open key is unique)."""
+    ids: dict[str, int] = {}
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start : start + CHUNK]
+        ids.update(InstructionItem.objects.filter(open_key__in=part).values_list("open_key", "pk"))
+    return ids
 
 
 def _notify_stations(batch: InstructionBatch, stations: dict[int, int], category: Category) -> None:

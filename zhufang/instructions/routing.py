@@ -113,6 +113,7 @@ def route_targets(targets: Sequence[TargetRef]) -> list[Route | None]:
             (pk, (kind, path))
             for pk, kind, path in OrgUnit.objects.filter(pk__in=part).values_list("pk", "kind", "path")
         )
+    chains = {unit_id: _chain(units, unit_id) for unit_id in units}  # once per unit, not per target
     routes: list[Route | None] = []
     for i, t in enumerate(targets):
         if t.kind == TargetKind.LOCATION:
@@ -120,7 +121,7 @@ def route_targets(targets: Sequence[TargetRef]) -> list[Route | None]:
             if grid is None:
                 routes.append(None)
                 continue
-            district, station = _chain(units, grid)
+            district, station = chains.get(grid, (None, None))
             routes.append(Route(grid, district, station, t.label, t.lon, t.lat))
             continue
         fact = facts.get(t.kind, {}).get(t.target_id) if t.target_id is not None else None
@@ -128,6 +129,6 @@ def route_targets(targets: Sequence[TargetRef]) -> list[Route | None]:
             routes.append(None)
             continue
         unit, label, lon, lat = fact
-        district, station = _chain(units, unit)
+        district, station = chains.get(unit, (None, None)) if unit is not None else (None, None)
         routes.append(Route(unit, district, station, label, lon, lat))
     return routes
