@@ -109,12 +109,21 @@ class User(AbstractBaseUser):
     def principal_unit(self) -> OrgUnit:
         return self.unit
 
+    def role_list(self) -> list[Role]:
+        """The user's roles, read once per instance (a request's user): the permissions and the data
+        scope are both taken from them, so a request asks for the roles once."""
+        cached: list[Role] | None = getattr(self, "_role_list", None)
+        if cached is None:
+            cached = list(self.roles.all())
+            self._role_list = cached
+        return cached
+
     def permission_codes(self) -> frozenset[str]:
         cached: frozenset[str] | None = getattr(self, "_permission_codes", None)
         if cached is None:
             codes: set[str] = set()
-            for perms in self.roles.values_list("permissions", flat=True):
-                codes.update(perms or [])
+            for role in self.role_list():
+                codes.update(role.permissions or [])
             cached = frozenset(codes)
             self._permission_codes = cached
         return cached

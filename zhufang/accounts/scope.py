@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 
 from zhufang.accounts.models import ApiToken, DataScope, Role, User
 from zhufang.accounts.scope_spec import ScopeSpec
 from zhufang.org.models import OUTSIDE_KINDS, OrgKind, OrgUnit
 
-__all__ = ["EffectiveScope", "Principal", "ScopeSpec", "effective_scope", "visible_to"]
+__all__ = ["EffectiveScope", "Principal", "ScopeSpec", "effective_scope", "visible_for_update", "visible_to"]
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -108,7 +108,9 @@ def effective_scope(principal: Principal) -> EffectiveScope:
         if not principal.is_active:
             principal._effective_scope = scope  # type: ignore[attr-defined]
             return scope
-        roles = list(principal.roles.all().prefetch_related("custom_units"))
+        roles = principal.role_list()
+        # custom units only where a role has a custom scope (most users: no second query)
+        prefetch_related_objects([r for r in roles if r.data_scope == DataScope.CUSTOM], "custom_units")
         for role in roles:
             _apply_role(scope, role, unit, principal)
         if unit.kind == OrgKind.DEPARTMENT:
@@ -134,6 +136,18 @@ def _apply_role(scope: EffectiveScope, role: Role, unit: OrgUnit, user: User) ->
 
 def visible_to(principal: Principal | None, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
     """Restrict ``queryset`` to the rows ``principal`` may see, per the model's ``scope_spec``."""
+    return _visible(principal, queryset, for_update=False)
+
+
+def visible_for_update(principal: Principal | None, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
+    """``visible_to`` for a locking read (``.select_for_update()``) of a ``queryset`` that does not
+    itself join to-many rows. FOR UPDATE does not go with DISTINCT, which only a department's scope
+    needs (its requests join to-many): that scope is applied as ``pk IN (visible rows)``, every other
+    one directly — one query level less on the hot path of phone submissions."""
+    return _visible(principal, queryset, for_update=True)
+
+
+def _visible(principal: Principal | None, queryset: models.QuerySet[M], *, for_update: bool) -> models.QuerySet[M]:
     if principal is None or not getattr(principal, "is_authenticated", True):
         return queryset.none()
     spec: ScopeSpec | None = getattr(queryset.model, "scope_spec", None)
@@ -149,11 +163,17 @@ def visible_to(principal: Principal | None, queryset: models.QuerySet[M]) -> mod
     if scope.self_user_id is not None:
         for name in spec.self_fields:
             condition |= Q(**{name: scope.self_user_id})
-    if scope.department_unit_id is not None and spec.requester_field:
+    joins_requests = scope.department_unit_id is not None and bool(spec.requester_field)
+    if joins_requests:
         condition |= Q(**{spec.requester_field: scope.department_unit_id})
     if not condition:
         return queryset.none()
-    return queryset.filter(condition).distinct() if spec.requester_field else queryset.filter(condition)
+    if not for_update:
+        return queryset.filter(condition).distinct() if spec.requester_field else queryset.filter(condition)
+    if joins_requests:
+        visible = queryset.filter(condition).distinct().values("pk")
+        return queryset.model._default_manager.filter(pk__in=visible)
+    return queryset.filter(condition)
 
 
 def visible_org_units(principal: Any, queryset: models.QuerySet[OrgUnit]) -> models.QuerySet[OrgUnit]:

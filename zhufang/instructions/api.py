@@ -324,6 +324,7 @@ def item_feedback(request: HttpRequest, item_id: int, payload: FeedbackIn) -> An
             lon=payload.lon,
             lat=payload.lat,
             accuracy_m=payload.accuracy_m,
+            savepoint=False,  # run_once's transaction rolls back whole on any error
         )
         return 201, {"id": item.pk, "status": item.status}
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
-from zhufang.accounts.scope import visible_to
+from zhufang.accounts.scope import visible_for_update, visible_to
 from zhufang.audit.models import AuditAction
 from zhufang.audit.services import record
 from zhufang.events.models import DomainEvent
@@ -83,9 +83,9 @@ def _locked(actor: Any, transition: Transition, item_ids: Sequence[int]) -> list
     ids = sorted(set(item_ids))
     if not ids:
         raise ValidationError({"items": "没有选择任何指令"})
-    visible = visible_to(actor, InstructionItem.objects.filter(pk__in=ids)).values("pk")
-    # lock by primary key: a department's scope adds DISTINCT, which FOR UPDATE does not allow
-    items = list(InstructionItem.objects.filter(pk__in=visible).select_for_update().order_by("pk"))
+    items = list(
+        visible_for_update(actor, InstructionItem.objects.filter(pk__in=ids)).select_for_update().order_by("pk")
+    )
     if len(items) != len(ids):
         raise PermissionDenied("所选指令不在您的数据权限范围内")
     bad = [i for i in items if i.status not in transition.sources]
@@ -228,7 +228,6 @@ def start(*, actor: Any, item_id: int) -> InstructionItem:
     return item
 
 
-@transaction.atomic
 def feed_back(
     *,
     actor: Any,
@@ -238,13 +237,31 @@ def feed_back(
     lon: float | None = None,
     lat: float | None = None,
     accuracy_m: float | None = None,
+    savepoint: bool = True,
 ) -> InstructionItem:
     """反馈: the assigned officer submits the category's form with photos and location; the form is
-    validated (Chinese errors per field) and nothing is stored unless all of it is valid."""
+    validated (Chinese errors per field) and nothing is stored unless all of it is valid.
+
+    ``savepoint=False`` is for a caller whose own transaction is rolled back whole on any error — the
+    idempotent API, where the key row and the feedback stand or fall together — and saves the
+    savepoint's two round trips per submission."""
+    with transaction.atomic(savepoint=savepoint):
+        return _feed_back(actor, item_id, data, attachment_ids, lon, lat, accuracy_m)
+
+
+def _feed_back(
+    actor: Any,
+    item_id: int,
+    data: dict[str, Any],
+    attachment_ids: Sequence[int],
+    lon: float | None,
+    lat: float | None,
+    accuracy_m: float | None,
+) -> InstructionItem:
     item = _own_item(actor, TRANSITIONS["feed_back"], item_id)
     category = get_category(item.category)
     cleaned, errors = validate_feedback(category, data)
-    photos = list(Attachment.objects.filter(item=item, pk__in=list(attachment_ids)))
+    photos = list(Attachment.objects.filter(item=item, pk__in=list(attachment_ids))) if attachment_ids else []
     if len(photos) != len(set(attachment_ids)):
         errors["photos"] = "照片不属于这条指令"
     elif len(photos) < category.photos:
@@ -256,18 +273,21 @@ def feed_back(
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    InstructionItem.objects.filter(pk=item.pk).update(
-        status=S.FED_BACK,
-        feedback=cleaned,
-        fed_back_at=now,
-        fed_back_by=_user_id(actor),
-        feedback_lon=lon,
-        feedback_lat=lat,
-        feedback_accuracy_m=accuracy_m,
-    )
-    Attachment.objects.filter(pk__in=[p.pk for p in photos]).update(submitted=True)
+    written = {
+        "status": S.FED_BACK,
+        "feedback": cleaned,
+        "fed_back_at": now,
+        "fed_back_by_id": _user_id(actor),
+        "feedback_lon": lon,
+        "feedback_lat": lat,
+        "feedback_accuracy_m": accuracy_m,
+    }
+    InstructionItem.objects.filter(pk=item.pk).update(**written)
+    if photos:
+        Attachment.objects.filter(pk__in=[p.pk for p in photos]).update(submitted=True)
     _events([item], "instruction.fed_back", actor, now, photos=len(photos))
-    item.refresh_from_db()
+    for name, value in written.items():  # the row is locked: what was written is what it holds
+        setattr(item, name, value)
     return item
 
 
