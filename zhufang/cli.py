@@ -21,6 +21,7 @@ BENCHMARKS = {
     "registry": "benchmarks.registry_import",
     "address-matching": "benchmarks.address_matching",
     "workdays": "benchmarks.workdays",
+    "instructions": "benchmarks.instructions",
 }
 
 
