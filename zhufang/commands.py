@@ -34,6 +34,9 @@ def demo_data(args: argparse.Namespace) -> int:
         from zhufang.inspections.demo import plant_demo_inspections
 
         print(plant_demo_inspections(seed=args.seed))
+        from zhufang.instructions.demo import load_demo_instructions
+
+        print(load_demo_instructions(args.size, seed=args.seed).summary())
     return 0
 
 
@@ -52,6 +55,9 @@ def demo(args: argparse.Namespace) -> int:
     from zhufang.inspections.demo import plant_demo_inspections
 
     print(plant_demo_inspections())
+    from zhufang.instructions.demo import load_demo_instructions
+
+    print(load_demo_instructions(args.size).summary())  # a year of batches, once
     host = args.bind
     print(f"\n  主防 zhufang demo: http://{host}/\n")
     print(result.logins_table())
