@@ -4,12 +4,19 @@ benchmark (100,000 dirty addresses against 300,000 standard ones).
 
 Each (database, size) runs in its own process against a fresh database, because Django's database
 settings are fixed per process: a child process is started with ``--worker`` and prints one JSON row.
+
+The people import is timed with the address matcher already built (``index_build_seconds``: building
+it, once per process after the standard addresses change). Besides wall-clock seconds each row carries
+``cpu_us_per_row``: user + system CPU of the importing process and its worker processes per row — the
+figure that stays meaningful when other work shares the cores (``load_before``/``load_after``: the
+1-minute load average around the import; ``workers``: import worker processes, 0 = in-process).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import json
 import os
@@ -25,7 +32,13 @@ from typing import Any
 PG_URL = os.environ.get("ZHUFANG_BENCH_PG", "postgres://postgres@127.0.0.1:5432/zhufang_bench")
 
 
-def _worker(engine: str, people: int, workdir: Path) -> dict[str, Any]:
+def _cpu_seconds() -> tuple[float, float]:
+    """User + system CPU seconds of this process and of its finished children."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
+def _worker(engine: str, people: int, workdir: Path, workers: int | None = None) -> dict[str, Any]:
     """Runs inside the child: fresh database, county org tree, 300k addresses, then the people file."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "zhufang.settings"
     import django
@@ -34,10 +47,13 @@ def _worker(engine: str, people: int, workdir: Path) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
 
+    from benchmarks.measure import measure_once
     from zhufang.accounts.models import User
     from zhufang.org.demo import build_demo
+    from zhufang.registry.address_index import current_index
     from zhufang.registry.demo.csv_export import write_addresses_csv, write_people_csv
     from zhufang.registry.demo.generator import generate_registry
+    from zhufang.registry.imports.parallel import worker_count
     from zhufang.registry.imports.runner import import_addresses, import_people
 
     call_command("migrate", verbosity=0)
@@ -47,28 +63,47 @@ def _worker(engine: str, people: int, workdir: Path) -> dict[str, Any]:
     addresses_csv, people_csv = workdir / "addresses.csv", workdir / "people.csv"
     write_addresses_csv(registry, addresses_csv)
     write_people_csv(registry, people_csv, dirty_share=0.05, limit=people)
+    del registry  # the generated county is not part of an import: the workers should not inherit it
+    gc.collect()
     started = time.perf_counter()
     address_report = import_addresses(addresses_csv, actor=actor, dry_run=False)
     address_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    report = import_people(people_csv, actor=actor, dry_run=False)
-    seconds = time.perf_counter() - started
+    current_index()
+    index_seconds = time.perf_counter() - started
+    load_before = os.getloadavg()[0]
+    cpu_before = _cpu_seconds()
+    report, seconds, peak_mb = measure_once(
+        lambda: import_people(people_csv, actor=actor, dry_run=False, workers=workers)
+    )
+    cpu_after = _cpu_seconds()
+    load_after = os.getloadavg()[0]
     run = report.run
+    main_cpu, workers_cpu = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
     return {
         "case": f"import_people_{connection.vendor}",
         "size": run.total_rows,
         "seconds": round(seconds, 3),
-        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_mb": round(peak_mb, 1),
         "rows_per_s": round(run.total_rows / seconds),
+        "cpu_us_per_row": round((main_cpu + workers_cpu) / run.total_rows * 1e6, 1),
+        "main_cpu_us_per_row": round(main_cpu / run.total_rows * 1e6, 1),
+        "workers": worker_count(workers, people_csv.stat().st_size),
+        "workers_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "load_before": round(load_before, 2),
+        "load_after": round(load_after, 2),
         "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
         "rejected": run.rejected,
         "review": run.review,
+        "index_build_seconds": round(index_seconds, 3),
         "addresses": address_report.run.created,
         "address_import_seconds": round(address_seconds, 3),
     }
 
 
-def _run_child(engine: str, people: int) -> dict[str, Any]:
+def _run_child(engine: str, people: int, workers: int | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="zhufang-bench-") as directory:
         env = dict(os.environ)
         env["ZHUFANG_VAR_DIR"] = directory
@@ -79,7 +114,16 @@ def _run_child(engine: str, people: int) -> dict[str, Any]:
         else:
             env["ZHUFANG_SQLITE_PATH"] = str(Path(directory) / "bench.sqlite3")
         output = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "benchmarks.registry_import", "--worker", engine, str(people), directory],
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.registry_import",
+                "--worker",
+                engine,
+                str(people),
+                directory,
+                *(["--workers", str(workers)] if workers is not None else []),
+            ],
             env=env,
             capture_output=True,
             text=True,
@@ -100,8 +144,10 @@ def _reset_pg_database() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def run(sizes: Sequence[int], engines: Sequence[str], *, matching: bool = True) -> dict[str, Any]:
-    rows = [_run_child(engine, size) for engine in engines for size in sizes]
+def run(
+    sizes: Sequence[int], engines: Sequence[str], *, matching: bool = True, workers: int | None = None
+) -> dict[str, Any]:
+    rows = [_run_child(engine, size, workers) for engine in engines for size in sizes]
     if matching:  # 10,000 / 100,000 dirty addresses against 30,000 / 300,000 standard ones
         from benchmarks import address_matching
 
@@ -125,13 +171,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--no-matching", action="store_true", help="skip the address-matching benchmark")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="import worker processes (default: as configured; 1: in-process)"
+    )
     parser.add_argument("--worker", nargs=3, metavar=("ENGINE", "PEOPLE", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         engine, people, directory = args.worker
-        print(json.dumps(_worker(engine, int(people), Path(directory))))
+        print(json.dumps(_worker(engine, int(people), Path(directory), args.workers)))
         return 0
-    result = run([int(s) for s in args.sizes.split(",")], args.engines.split(","), matching=not args.no_matching)
+    result = run(
+        [int(s) for s in args.sizes.split(",")],
+        args.engines.split(","),
+        matching=not args.no_matching,
+        workers=args.workers,
+    )
     print(json.dumps(result, ensure_ascii=False) if args.json else format_table(result))
     return 0
 

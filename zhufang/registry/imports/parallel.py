@@ -9,7 +9,10 @@ an interruption and dry runs behave exactly as without workers.
 Workers are forked (on Linux): they inherit the address matcher and the keys instead of rebuilding
 them, and they never touch the database connection they inherit. Without ``fork`` (macOS, Windows), in
 a daemonic process (which may not have children), for one worker, or for a small file (a pool costs
-more than it saves), everything runs in-process.
+more than it saves), everything runs in-process — and, unless the caller asks for workers explicitly,
+also in a process running other threads (a threaded web server: a thread holding a lock at the fork
+would leave the lock held forever in the worker). The background job worker and gunicorn's sync
+workers are single-threaded: there large uploads use the workers.
 
 Worker count: ``workers=`` of ``run_import``, else the setting ``ZHUFANG_IMPORT_WORKERS``, else the
 environment variable of the same name, else the cores this process may run on.
@@ -22,6 +25,7 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,8 +43,9 @@ Chunk = list[Row] | RawBlock
 
 #: below this file size "auto" stays in-process (≈ 7,000 people rows)
 PARALLEL_MIN_BYTES = 1 << 20
-#: chunks handed out ahead of the writer, per worker (bounded: a million-row file is never all in memory)
-AHEAD_PER_WORKER = 2
+#: chunks handed out beyond one per worker, so no worker waits while the writer stores a chunk (bounded:
+#: a million-row file is never all in memory)
+AHEAD_EXTRA = 1
 
 
 @dataclass
@@ -119,8 +124,8 @@ def worker_count(requested: int | None, file_bytes: int) -> int:
     if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
         return 0
     if requested is None:
-        if file_bytes < PARALLEL_MIN_BYTES:
-            return 0
+        if file_bytes < PARALLEL_MIN_BYTES or threading.active_count() > 1:
+            return 0  # small, or other threads might hold a lock a forked worker would wait for forever
         requested = configured_workers()
     return requested if requested >= 2 else 0
 
@@ -143,24 +148,31 @@ def chunk_results(work: ChunkWork, chunks: Iterable[Chunk], *, workers: int) -> 
     """The validated chunks, in file order: in-process for ``workers`` < 2, else from a pool of forked
     workers that is torn down when the block ends (normally or by an exception).
 
-    What exists when the import starts (the address matcher: millions of objects for a county) is
-    frozen out of the garbage collector meanwhile: every collection would otherwise walk it again, and
-    forked workers would copy the memory the walk touches."""
+    The cyclic garbage collector stays out of the way meanwhile: what exists when the import starts
+    (the address matcher: millions of objects for a county) is frozen — every collection would walk it
+    again, and forked workers would copy the memory the walk touches — and automatic collections are
+    off (they cost a tenth of the import walking each chunk's rows, which reference counting frees;
+    the few cycles an import makes are collected when it ends)."""
+    collecting = gc.isenabled()
     gc.collect()
     gc.freeze()
+    gc.disable()
     try:
         if workers < 2:
             yield (validate_chunk(work, chunk) for chunk in chunks)
             return
         pool = multiprocessing.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(work,))
         try:
-            yield _in_order(pool, chunks, ahead=workers * AHEAD_PER_WORKER)
+            yield _in_order(pool, chunks, ahead=workers + AHEAD_EXTRA)
             pool.close()
         finally:
             pool.terminate()
             pool.join()
     finally:
+        gc.collect()  # this import's garbage only: the rest is frozen
         gc.unfreeze()
+        if collecting:
+            gc.enable()
 
 
 def _in_order(pool: Any, chunks: Iterable[Chunk], *, ahead: int) -> Iterator[ChunkResult]:

@@ -278,7 +278,8 @@ def validate_person_row(
 
 def prepare_people(rows: list[PersonRow], *, index: Any) -> list[PersonRow]:
     """The CPU-bound rest of a chunk, no database needed: match every residence address (a batch,
-    identical texts once) and encrypt the identifiers. Rows prepared before are left alone."""
+    identical texts once) and encrypt the identifiers. Rows prepared before are left alone. A matched
+    row keeps only the ciphertexts: the plaintexts and the address text serve a row created for review."""
     todo = [r for r in rows if not r.prepared]
     if not todo:
         return rows
@@ -297,6 +298,8 @@ def prepare_people(rows: list[PersonRow], *, index: Any) -> list[PersonRow]:
         row.phone_token = token
     for row in todo:
         row.prepared = True
+        if row.address_id is not None:  # only a row waiting for review is saved from its plaintext
+            row.id_number, row.phone, row.address_text = "", None, ""  # lighter on the way to the writer
     return rows
 
 

@@ -93,10 +93,15 @@ class ImportKind:
     #: ``validate`` and ``prepare`` touch no database and no shared state: large files may run them in
     #: worker processes (see ``parallel``)
     parallel: bool = False
+    #: rows per chunk (one transaction each) when the caller gives none; None: ``CHUNK_SIZE``
+    chunk_size: int | None = None
 
 
 def import_people(path: Path, **options: Any) -> ImportReport:
-    kind = ImportKind("people", validate_person_row, upsert_people, prepare=prepare_people, parallel=True)
+    # larger chunks: each commit rewrites the blind-index pages its rows touched, wherever they are
+    kind = ImportKind(
+        "people", validate_person_row, upsert_people, prepare=prepare_people, parallel=True, chunk_size=50_000
+    )
     return run_import(kind, path, **options)
 
 
@@ -125,7 +130,7 @@ def run_import(
     display_name: str | None = None,
     ignore_unknown: bool = False,
     custom_columns: dict[str, str] | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
     workers: int | None = None,
 ) -> ImportReport:
     """Import one table. Raises ``ImportRefused`` when the file as a whole cannot be read.
@@ -169,7 +174,9 @@ def run_import(
     try:
         with (
             bulk_write_session(),
-            chunk_results(work, table.chunks(chunk_size, raw=processes > 0), workers=processes) as results,
+            chunk_results(
+                work, table.chunks(chunk_size or kind.chunk_size or CHUNK_SIZE, raw=processes > 0), workers=processes
+            ) as results,
         ):
             for result in results:
                 _write_chunk(result, kind, run=run, report=report, index=index, actor=actor, dry_run=dry_run)

@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import functools
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from zhufang.registry.demo.generator import Registry, generate_registry
 from zhufang.registry.imports import people as people_module
 from zhufang.registry.imports.columns import ColumnMap
 from zhufang.registry.imports.csv_blocks import RawBlock, parse_block
-from zhufang.registry.imports.parallel import ChunkWork, chunk_results, worker_count
+from zhufang.registry.imports.parallel import PARALLEL_MIN_BYTES, ChunkWork, chunk_results, worker_count
 from zhufang.registry.imports.reading import chunk_rows, open_table
 from zhufang.registry.imports.runner import ImportKind, import_addresses, import_people
 from zhufang.registry.models import AddressReview, House, ImportRun, Person
@@ -283,3 +284,20 @@ def test_blocks_give_the_rows_and_chunks_reading_gives(tmp_path: Path) -> None:
         assert expected[0] == [(2, ["人1", "1"]), (3, ["人2", "2"]), (4, ["人3", "3"]), (5, ["人4", "4"])]
         assert [r[0] for r in expected[1]] == [7, 8, 9]  # row 6 is blank: the next chunk still starts at 10
         assert expected[-1][-1] == (24, ["人23", "23"])
+
+
+def test_how_many_workers(settings: Any) -> None:
+    big = PARALLEL_MIN_BYTES
+    settings.ZHUFANG_IMPORT_WORKERS = 3
+    assert worker_count(None, big) == 3  # as configured, for a large file
+    assert worker_count(None, big - 1) == 0  # a small file is validated in-process
+    assert worker_count(1, big) == 0 and worker_count(4, 10) == 4  # what the caller asks for
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert worker_count(None, big) == 0  # never forked from a process running other threads …
+        assert worker_count(2, big) == 2  # … unless asked for explicitly
+    finally:
+        stop.set()
+        other.join()
