@@ -1,5 +1,5 @@
 """Set-based writes for the import hot path: one prepared ``INSERT`` (or ``UPDATE … WHERE id``) run
-with ``executemany``.
+with ``executemany`` — on PostgreSQL, inserts are one ``COPY``.
 
 Django's ``bulk_create`` compiles SQL per batch and, on SQLite, caps a batch at 999 parameters
 (≈ 35 people), which made it most of the import's time; ``bulk_update`` builds a ``CASE WHEN`` per
@@ -126,6 +126,13 @@ def insert_rows(
     columns = ", ".join(quote(str(f.column)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     # identifiers come from the model's own metadata, values are parameters: nothing user-supplied
+    if conn.vendor == "postgresql":  # COPY: one statement instead of one INSERT per row on the server
+        copy_sql = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
+        with conn.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+            for batch in _batches(rows, prepare, batch_size):
+                for row in batch:
+                    copy.write_row(row)
+        return len(rows)
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
     with conn.cursor() as cursor:
         for batch in _batches(rows, prepare, batch_size):
