@@ -9,7 +9,9 @@ The people import is timed with the address matcher already built (``index_build
 it, once per process after the standard addresses change). Besides wall-clock seconds each row carries
 ``cpu_us_per_row``: user + system CPU of the importing process and its worker processes per row — the
 figure that stays meaningful when other work shares the cores (``load_before``/``load_after``: the
-1-minute load average around the import; ``workers``: import worker processes, 0 = in-process).
+1-minute load average around the import; ``workers``: import worker processes, 0 = in-process). On
+PostgreSQL, ``db_server_cpu_us_per_row`` is the server's share: the backend process of the import's
+connection.
 """
 
 from __future__ import annotations
@@ -36,6 +38,20 @@ def _cpu_seconds() -> tuple[float, float]:
     """User + system CPU seconds of this process and of its finished children."""
     me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime, children.ru_utime + children.ru_stime
+
+
+def _server_cpu_seconds(connection: Any) -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend process (same machine), else None."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 def _worker(engine: str, people: int, workdir: Path, workers: int | None = None) -> dict[str, Any]:
@@ -73,10 +89,12 @@ def _worker(engine: str, people: int, workdir: Path, workers: int | None = None)
     index_seconds = time.perf_counter() - started
     load_before = os.getloadavg()[0]
     cpu_before = _cpu_seconds()
+    server_before = _server_cpu_seconds(connection)
     report, seconds, peak_mb = measure_once(
         lambda: import_people(people_csv, actor=actor, dry_run=False, workers=workers)
     )
     cpu_after = _cpu_seconds()
+    server_after = _server_cpu_seconds(connection)
     load_after = os.getloadavg()[0]
     run = report.run
     main_cpu, workers_cpu = (after - before for after, before in zip(cpu_after, cpu_before, strict=True))
@@ -88,6 +106,12 @@ def _worker(engine: str, people: int, workdir: Path, workers: int | None = None)
         "rows_per_s": round(run.total_rows / seconds),
         "cpu_us_per_row": round((main_cpu + workers_cpu) / run.total_rows * 1e6, 1),
         "main_cpu_us_per_row": round(main_cpu / run.total_rows * 1e6, 1),
+        # PostgreSQL only: its backend process for this connection (WAL writer, checkpointer not counted)
+        "db_server_cpu_us_per_row": (
+            round((server_after - server_before) / run.total_rows * 1e6, 1)
+            if server_before is not None and server_after is not None
+            else None
+        ),
         "workers": worker_count(workers, people_csv.stat().st_size),
         "workers_peak_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
         "load_before": round(load_before, 2),
