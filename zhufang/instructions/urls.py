@@ -9,6 +9,7 @@ urlpatterns = [
     path("station/", views.station, name="station"),
     path("mine/", views.mine, name="mine"),
     path("items/<int:pk>/", views.item, name="item"),
+    path("items/<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
     path("late/", views.late, name="late"),
     path("worklog/", views.worklog, name="worklog"),
     path("batches/<int:pk>/targets/", target_views.batch_targets, name="batch_targets"),

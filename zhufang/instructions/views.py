@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
 from zhufang.accounts.scope import get_visible_or_none
 from zhufang.instructions import closing, issuing, transitions
+from zhufang.instructions.attachments import photos_of
 from zhufang.instructions.categories import categories
 from zhufang.instructions.history import item_history
 from zhufang.instructions.models import InstructionBatch, InstructionItem, ItemStatus
@@ -233,6 +234,7 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "item": data,
             "history": item_history(found),
+            "photos": [p for p in photos_of(user, found.pk) if p.submitted],
             "can_feed_back": found.assignee_id == user.pk
             and found.status in (ItemStatus.SIGNED, ItemStatus.IN_PROGRESS, ItemStatus.REWORK),
             "can_review": user.has_permission(Perm.INSTRUCTION_REVIEW) and found.status == ItemStatus.FED_BACK,
@@ -265,3 +267,16 @@ def worklog(request: HttpRequest) -> HttpResponse:
     except ValueError:
         day = timezone.localdate()
     return render(request, "instructions/worklog.html", {"entries": work_log(user, day), "day": day})
+
+
+@login_required
+def photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
+    """反馈照片: served only to those who may see the item (never a public media URL)."""
+    user = _user(request)
+    found = next((p for p in photos_of(user, pk) if p.pk == photo_id), None)
+    if found is None:
+        raise Http404
+    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

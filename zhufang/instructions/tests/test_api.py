@@ -64,6 +64,19 @@ def test_feedback_with_a_photo_survives_retries_and_is_stored_once(
     assert [a.status_code for a in answers] == [201, 201, 201]
     assert DomainEvent.objects.filter(kind="instruction.fed_back").count() == 1
     assert InstructionItem.objects.get(pk=item.pk).status == ItemStatus.FED_BACK
+    # the station reviewing it sees the photo, through a scoped view only
+    photo_url = f"/instructions/items/{item.pk}/photos/{photo_id}/"
+    review = demo.client_for("command_room")
+    assert f'src="{photo_url}"' in review.get(f"/instructions/items/{item.pk}/").content.decode()
+    shown = review.get(photo_url)
+    assert shown.status_code == 200 and b"".join(shown.streaming_content) == JPEG  # type: ignore[attr-defined]
+    from zhufang.accounts.models import User
+
+    stranger = User.objects.filter(roles__code="command_room").exclude(unit=demo.stations[0]).first()
+    assert stranger is not None
+    outsider = Client()
+    outsider.force_login(stranger)
+    assert outsider.get(photo_url).status_code == 404
     # the same key with another body is a client bug, refused
     other = phone.post(
         f"/api/v1/instructions/items/{item.pk}/feedback",
