@@ -153,7 +153,7 @@ def locked_batch(actor: Any, batch_id: int) -> InstructionBatch:
     return found
 
 
-def _editable_batch(actor: Any, batch: InstructionBatch) -> InstructionBatch:
+def editable_batch(actor: Any, batch: InstructionBatch) -> InstructionBatch:
     found = locked_batch(actor, batch.pk)
     if found.status not in (BatchStatus.DRAFT, BatchStatus.REQUESTED):
         raise ValidationError({"status": "已下发的批次不能再修改目标"})
@@ -181,7 +181,7 @@ def check_targets(category: Category, targets: Sequence[TargetRef]) -> list[str]
 def add_targets(*, actor: Any, batch: InstructionBatch, targets: Sequence[TargetRef]) -> int:
     """Add requested targets to a draft or requested batch; every target is checked (kind allowed,
     exists, lies in the county) and the whole call is refused with one Chinese line per bad target."""
-    batch = _editable_batch(actor, batch)
+    batch = editable_batch(actor, batch)
     if len(targets) > MAX_TARGETS:
         raise ValidationError({"targets": f"一个批次最多{MAX_TARGETS}条目标"})
     problems = check_targets(get_category(batch.category), targets)
@@ -202,7 +202,7 @@ def add_targets(*, actor: Any, batch: InstructionBatch, targets: Sequence[Target
 @transaction.atomic
 def submit_request(*, actor: Any, batch: InstructionBatch) -> InstructionBatch:
     """A department sends its draft to the centre for review (请求下发)."""
-    batch = _editable_batch(actor, batch)
+    batch = editable_batch(actor, batch)
     if batch.status != BatchStatus.DRAFT:
         raise ValidationError({"status": "只有草稿可以提交"})
     if not batch.memberships.exists():

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
 from zhufang.accounts.scope import get_visible_or_none
-from zhufang.instructions import closing, issuing, transitions
+from zhufang.instructions import closing, editing, issuing, transitions
 from zhufang.instructions.attachments import photos_of
 from zhufang.instructions.categories import categories
 from zhufang.instructions.history import item_history
@@ -121,6 +121,20 @@ def batch(request: HttpRequest, pk: int) -> HttpResponse:
                     latest = InstructionItem.objects.visible_to(user).filter(memberships__batch=found)
                     last = latest.aggregate(last=Max("deadline"))["last"] or timezone.now()
                     messages.warning(request, coverage_warning(timezone.now(), last) or "")
+            elif op == "edit":
+                deadline = None
+                if request.POST.get("deadline"):
+                    deadline = timezone.make_aware(dt.datetime.fromisoformat(request.POST["deadline"]))
+                editing.update_batch(
+                    actor=user,
+                    batch=found,
+                    title=request.POST.get("title"),
+                    requirements=request.POST.get("requirements"),
+                    deadline=deadline,
+                    clear_deadline=not request.POST.get("deadline"),
+                    remove_targets=[int(i) for i in request.POST.getlist("remove") if i.isdigit()],
+                )
+                messages.success(request, _("Batch saved"))
             elif op == "close":
                 closing.close_batch(actor=user, batch=found, cancel_open_reason=request.POST.get("reason", ""))
                 messages.success(request, _("Batch closed"))
@@ -146,6 +160,10 @@ def batch(request: HttpRequest, pk: int) -> HttpResponse:
             "late": late,
             "targets": found.memberships.count(),
             "can_issue": user.has_permission(Perm.INSTRUCTION_ISSUE),
+            "can_edit": found.status in ("draft", "requested")
+            and (user.has_permission(Perm.INSTRUCTION_ISSUE) or found.status == "draft")
+            and user.has_permission(Perm.INSTRUCTION_REQUEST),
+            "requested": list(found.memberships.filter(item__isnull=True)[:500]),
         },
     )
 
