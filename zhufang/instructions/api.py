@@ -18,7 +18,7 @@ from zhufang.api import principal_of
 from zhufang.audit.models import AuditAction
 from zhufang.audit.services import record
 from zhufang.idempotency.services import IdempotencyConflict, run_once
-from zhufang.instructions import closing, issuing, transitions
+from zhufang.instructions import closing, editing, issuing, transitions
 from zhufang.instructions.attachments import add_photo
 from zhufang.instructions.categories import categories, get_category
 from zhufang.instructions.models import InstructionBatch, InstructionItem
@@ -171,6 +171,30 @@ def batch_detail(request: HttpRequest, batch_id: int) -> Any:
     body = batch_out(principal, batch, progress)
     body["stations"] = [p.as_dict() for p in station_progress(principal, batch_id=batch.pk).values()]
     return body
+
+
+class BatchEditIn(Schema):
+    title: str | None = None
+    requirements: str | None = None
+    deadline: dt.datetime | None = None
+    clear_deadline: bool = False
+    remove_targets: list[int] = []
+
+
+@router.patch("/batches/{int:batch_id}", response=dict[str, Any])
+def batch_edit(request: HttpRequest, batch_id: int, payload: BatchEditIn) -> Any:
+    """The centre's review of a request (or a department's own draft) before it is issued."""
+    principal = principal_of(request)
+    batch = editing.update_batch(
+        actor=principal,
+        batch=_batch(request, batch_id),
+        title=payload.title,
+        requirements=payload.requirements,
+        deadline=payload.deadline,
+        clear_deadline=payload.clear_deadline,
+        remove_targets=payload.remove_targets,
+    )
+    return batch_out(principal, batch)
 
 
 @router.post("/batches/{int:batch_id}/targets", response=dict[str, Any])

@@ -77,3 +77,16 @@ def test_the_batch_page_edits_a_draft(demo: Demo) -> None:
     issue_batch(actor=centre, batch=batch)
     after = client.get(f"/instructions/batches/{batch.pk}/").content.decode()
     assert 'data-testid="edit-batch"' not in after
+
+
+def test_the_api_edits_a_request(demo: Demo) -> None:
+    house = house_in(demo.grids[0])
+    batch = create_batch(
+        actor=demo.user("department"), title="请求", category="population", targets=[TargetRef("house", house.pk)]
+    )
+    submit_request(actor=demo.user("department"), batch=batch)
+    url = f"/api/v1/instructions/batches/{batch.pk}"
+    refused = demo.client_for("department").patch(url, {"title": "x"}, content_type="application/json")
+    assert refused.status_code == 403
+    done = demo.client_for("centre_operator").patch(url, {"title": "审核后"}, content_type="application/json")
+    assert done.status_code == 200 and done.json()["title"] == "审核后"
