@@ -56,8 +56,9 @@ class Progress:
     def add(self, row: tuple[Any, ...], now: dt.datetime) -> None:
         _pk, status, deadline, issued, signed, fed_back, reviewed, returned, rework = row
         self.total += 1
-        if status == ItemStatus.CANCELLED:
+        if status == ItemStatus.CANCELLED:  # withdrawn: counted, but in no rate (nor as signed or late)
             self.cancelled += 1
+            return
         if signed is not None:
             self.signed += 1
             self._sign_hours.append((signed - issued).total_seconds() / 3600)
@@ -94,7 +95,7 @@ class Progress:
 
     @property
     def returned_pct(self) -> float | None:
-        return self._pct(self.returned, self.total)
+        return self._pct(self.returned, self.total - self.cancelled)
 
     @property
     def avg_hours_to_sign(self) -> float | None:

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -78,7 +78,11 @@ def centre(request: HttpRequest) -> HttpResponse:
     batches = list(batches_for(user)[:100])
     progress = batch_progress(user, [b.pk for b in batches])
     merged = merged_counts([b.pk for b in batches])
-    rows = [{"batch": b, "p": progress[b.pk], "merged": merged.get(b.pk, 0)} for b in batches]
+    names = {code: c.name for code, c in categories().items()}
+    rows = [
+        {"batch": b, "p": progress[b.pk], "merged": merged.get(b.pk, 0), "category": names.get(b.category, b.category)}
+        for b in batches
+    ]
     return render(
         request,
         "instructions/centre.html",
@@ -203,6 +207,13 @@ def station(request: HttpRequest) -> HttpResponse:
     batch_id = int(request.GET["batch"]) if request.GET.get("batch", "").isdigit() else None
     now = timezone.now()
     items = [item_out(user, i, now) for i in items_for(user, status=status, batch_id=batch_id)[:500]]
+    counts = dict(
+        items_for(user, batch_id=batch_id)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
     officers = (
         User.objects.visible_to(user)
         .filter(is_active=True, unit__kind=OrgKind.DISTRICT)
@@ -214,7 +225,7 @@ def station(request: HttpRequest) -> HttpResponse:
         {
             "items": items,
             "status": status,
-            "statuses": ItemStatus.choices,
+            "statuses": [(code, label, counts.get(code, 0)) for code, label in ItemStatus.choices],
             "officers": [o for o in officers.select_related("unit") if o.has_permission(Perm.INSTRUCTION_WORK)],
         },
     )

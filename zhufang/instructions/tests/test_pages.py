@@ -42,3 +42,23 @@ def test_role_pages_are_refused_without_the_permission(demo: Demo) -> None:
     assert demo.client_for("community_officer").get("/instructions/station/").status_code == 403
     assert demo.client_for("command_room").get("/instructions/station/").status_code == 200
     assert demo.client_for("community_officer").get("/instructions/mine/").status_code == 200
+
+
+def test_the_station_page_counts_items_per_state(demo: Demo) -> None:
+    from zhufang.instructions.issuing import create_batch, issue_batch
+    from zhufang.instructions.routing import TargetRef
+
+    grid = demo.user("community_officer").unit.children.order_by("code")[0]
+    centre = demo.user("centre_operator")
+    batch = create_batch(
+        actor=centre,
+        title="核查",
+        category="population",
+        targets=[TargetRef("house", house_in(grid).pk) for _ in range(3)],
+    )
+    issue_batch(actor=centre, batch=batch)
+    page = (
+        demo.client_for("command_room").get("/instructions/station/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    )
+    tab = page.split('data-testid="tab-issued"', 1)[1].split("</a>", 1)[0]
+    assert ">3</span>" in tab

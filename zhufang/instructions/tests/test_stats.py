@@ -42,7 +42,7 @@ def test_statistics_equal_a_hand_count(demo: Demo) -> None:
         (ItemStatus.APPROVED, 3, 95, 99, 0, 1),  # late feedback (95 > 90), reworked once, done in 99 h
         (ItemStatus.REWORK, 6, 60, None, 0, 1),  # owed again and past the deadline: late
         (ItemStatus.RETURNED, None, None, None, 1, 0),  # second station: misrouted, now the centre's to reroute
-        (ItemStatus.CANCELLED, None, None, None, 0, 0),  # second station: cancelled
+        (ItemStatus.CANCELLED, 1, None, None, 0, 0),  # second station: signed, then cancelled — in no rate
     ]
     for item, (status, signed, fed, reviewed, returned, rework) in zip(items, plan, strict=True):
         InstructionItem.objects.filter(pk=item.pk).update(
@@ -59,7 +59,8 @@ def test_statistics_equal_a_hand_count(demo: Demo) -> None:
     assert p.signed_pct == round(100 * 5 / 7, 1)
     assert p.fed_back_pct == round(100 * 4 / 7, 1)
     assert p.on_time_pct == 75.0
-    assert p.returned_pct == 12.5
+    assert p.returned_pct == round(100 / 7, 1)
+    assert p.signed <= p.total - p.cancelled  # no rate above 100 %
     assert p.avg_hours_to_sign == round((2 + 4 + 1 + 3 + 6) / 5, 1)
     assert p.avg_hours_to_finish == round((96 + 99) / 2, 1)
     by_station = station_progress(centre, batch_id=batch.pk)
