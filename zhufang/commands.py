@@ -25,19 +25,27 @@ def run(args: argparse.Namespace) -> int:
 
 def demo_data(args: argparse.Namespace) -> int:
     from zhufang.org.demo import build_demo
-    from zhufang.registry.demo.loading import load_demo_registry
 
     result = build_demo(size=args.size, seed=args.seed)
     print(result.summary())
     if not args.no_registry:
-        print(load_demo_registry(args.size, seed=args.seed))
-        from zhufang.inspections.demo import plant_demo_inspections
-
-        print(plant_demo_inspections(seed=args.seed))
-        from zhufang.instructions.demo import load_demo_instructions
-
-        print(load_demo_instructions(args.size, seed=args.seed).summary())
+        _load_demo_work(args.size, seed=args.seed)
     return 0
+
+
+def _load_demo_work(size: str, *, seed: int = 2026) -> None:
+    """The demo registry, then what the bureau did with it: inspections, a first duplicate check and a
+    year of instructions (each step reuses what a previous run left)."""
+    from zhufang.inspections.demo import plant_demo_inspections
+    from zhufang.instructions.demo import load_demo_instructions
+    from zhufang.registry.dedup.detection import find_duplicates
+    from zhufang.registry.demo.loading import load_demo_registry
+
+    print(load_demo_registry(size, seed=seed))
+    print(plant_demo_inspections(seed=seed))
+    found = find_duplicates(None)  # what the nightly job does, so the review queue is not empty
+    print(f"duplicate candidates: {sum(found.found.values()):,} found, {sum(found.created.values()):,} new")
+    print(load_demo_instructions(size, seed=seed).summary())  # a year of batches, once
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -49,15 +57,7 @@ def demo(args: argparse.Namespace) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
     result = build_demo(size=args.size, seed=2026)
     print(result.summary())
-    from zhufang.registry.demo.loading import load_demo_registry
-
-    print(load_demo_registry(args.size))
-    from zhufang.inspections.demo import plant_demo_inspections
-
-    print(plant_demo_inspections())
-    from zhufang.instructions.demo import load_demo_instructions
-
-    print(load_demo_instructions(args.size).summary())  # a year of batches, once
+    _load_demo_work(args.size)
     host = args.bind
     print(f"\n  主防 zhufang demo: http://{host}/\n")
     print(result.logins_table())
