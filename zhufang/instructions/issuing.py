@@ -25,7 +25,7 @@ from zhufang.audit.models import AuditAction
 from zhufang.audit.services import record
 from zhufang.events.models import DomainEvent
 from zhufang.instructions.assignment import users_with_permission
-from zhufang.instructions.bulk_insert import CHUNK, insert_rows, reserve_ids
+from zhufang.instructions.bulk_insert import insert_rows, listed, reserve_ids
 from zhufang.instructions.categories import Category, get_category
 from zhufang.instructions.deadlines import due_at
 from zhufang.instructions.models import (
@@ -258,14 +258,13 @@ def _issue(*, actor: Any, batch: InstructionBatch, now: dt.datetime | None) -> I
         raise ValidationError({"targets": [f"第{n}条目标无法分派到派出所" for n in unroutable[:200]]})
 
     keys = [open_key(category.code, ref.kind, ref.target_id) for ref in refs]
-    existing: dict[str, tuple[int, dt.datetime]] = {}
     live = [k for k in keys if k]
-    for start in range(0, len(live), CHUNK):
-        part = live[start : start + CHUNK]
-        existing.update(
-            (k, (pk, d))
-            for k, pk, d in InstructionItem.objects.filter(open_key__in=part).values_list("open_key", "pk", "deadline")
+    existing: dict[str, tuple[int, dt.datetime]] = {
+        k: (pk, d)
+        for k, pk, d in InstructionItem.objects.filter(open_key__in=listed(live, text=True)).values_list(
+            "open_key", "pk", "deadline"
         )
+    }
     new_rows: list[tuple[Any, ...]] = []
     new_keys: list[str] = []
     new_positions: list[int] = []
@@ -306,12 +305,11 @@ def _issue(*, actor: Any, batch: InstructionBatch, now: dt.datetime | None) -> I
         insert_rows(InstructionItem, ITEM_COLUMNS, new_rows)
         item_ids = _ids_by_open_key(new_keys)
         provisional_ids = [item_ids[k] for k in new_keys if k.startswith(provisional)]
-        for start in range(0, len(provisional_ids), CHUNK):
-            InstructionItem.objects.filter(pk__in=provisional_ids[start : start + CHUNK]).update(open_key=None)
+        if provisional_ids:
+            InstructionItem.objects.filter(pk__in=listed(provisional_ids)).update(open_key=None)
     # a merged item keeps the earliest deadline of the batches that requested it
-    merged_set = sorted(set(merged_ids))
-    for start in range(0, len(merged_set), CHUNK):
-        InstructionItem.objects.filter(pk__in=merged_set[start : start + CHUNK], deadline__gt=deadline).update(
+    if merged_ids:
+        InstructionItem.objects.filter(pk__in=listed(sorted(set(merged_ids))), deadline__gt=deadline).update(
             deadline=deadline
         )
 
@@ -375,11 +373,7 @@ def _issue(*, actor: Any, batch: InstructionBatch, now: dt.datetime | None) -> I
 
 def _ids_by_open_key(keys: Sequence[str]) -> dict[str, int]:
     """{open key: item id} of the items just inserted (the open key is unique)."""
-    ids: dict[str, int] = {}
-    for start in range(0, len(keys), CHUNK):
-        part = keys[start : start + CHUNK]
-        ids.update(InstructionItem.objects.filter(open_key__in=part).values_list("open_key", "pk"))
-    return ids
+    return dict(InstructionItem.objects.filter(open_key__in=listed(keys, text=True)).values_list("open_key", "pk"))
 
 
 def _notify_stations(batch: InstructionBatch, stations: dict[int, int], category: Category) -> None:

@@ -7,17 +7,16 @@ materialised paths — no per-item query, so a 100,000-item batch routes in well
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from zhufang.instructions.bulk_insert import listed
 from zhufang.instructions.models import TargetKind
 from zhufang.org.locating import locate_many
 from zhufang.org.models import OrgKind, OrgUnit
 from zhufang.registry.models import Establishment, House, Person, StandardAddress
-
-IN_CHUNK = 5000  # keeps every IN (...) list under SQLite's variable limit
 
 
 @dataclass
@@ -41,37 +40,26 @@ class TargetRef:
     label: str = ""
 
 
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
-
-
 def _registry_facts(kind: str, ids: Sequence[int]) -> dict[int, tuple[int | None, str, float | None, float | None]]:
     """{target id: (owner unit id, label, lon, lat)} for registry targets of one kind."""
-    facts: dict[int, tuple[int | None, str, float | None, float | None]] = {}
-    for part in _chunks(ids):
-        if kind == TargetKind.HOUSE:
-            rows = House.objects.filter(pk__in=part).values_list(
-                "pk", "owner_unit_id", "address__full_text", "address__lon", "address__lat"
-            )
-        elif kind == TargetKind.PERSON:
-            rows = Person.objects.filter(pk__in=part, is_active=True).values_list(
-                "pk", "owner_unit_id", "house__address__full_text", "house__address__lon", "house__address__lat"
-            )
-        elif kind == TargetKind.ADDRESS:
-            rows = StandardAddress.objects.filter(pk__in=part).values_list(
-                "pk", "owner_unit_id", "full_text", "lon", "lat"
-            )
-        elif kind == TargetKind.ESTABLISHMENT:
-            est = Establishment.objects.filter(pk__in=part, is_active=True).values_list(
-                "pk", "owner_unit_id", "name", "address__lon", "address__lat"
-            )
-            rows = est
-        else:
-            raise ValueError(f"not a registry target kind: {kind}")
-        for pk, unit, label, lon, lat in rows:
-            facts[pk] = (unit, label or "", lon, lat)
-    return facts
+    part = listed(ids)  # one parameter, however many targets
+    if kind == TargetKind.HOUSE:
+        rows = House.objects.filter(pk__in=part).values_list(
+            "pk", "owner_unit_id", "address__full_text", "address__lon", "address__lat"
+        )
+    elif kind == TargetKind.PERSON:
+        rows = Person.objects.filter(pk__in=part, is_active=True).values_list(
+            "pk", "owner_unit_id", "house__address__full_text", "house__address__lon", "house__address__lat"
+        )
+    elif kind == TargetKind.ADDRESS:
+        rows = StandardAddress.objects.filter(pk__in=part).values_list("pk", "owner_unit_id", "full_text", "lon", "lat")
+    elif kind == TargetKind.ESTABLISHMENT:
+        rows = Establishment.objects.filter(pk__in=part, is_active=True).values_list(
+            "pk", "owner_unit_id", "name", "address__lon", "address__lat"
+        )
+    else:
+        raise ValueError(f"not a registry target kind: {kind}")
+    return {pk: (unit, label or "", lon, lat) for pk, unit, label, lon, lat in rows}
 
 
 def _chain(units: dict[int, tuple[str, str]], unit_id: int | None) -> tuple[int | None, int | None]:
@@ -107,12 +95,10 @@ def route_targets(targets: Sequence[TargetRef]) -> list[Route | None]:
         located = {i: int(g) for i, g in zip(free, grids, strict=True) if g >= 0}
     unit_ids = {f[0] for kind_facts in facts.values() for f in kind_facts.values() if f[0] is not None}
     unit_ids.update(located.values())
-    units: dict[int, tuple[str, str]] = {}
-    for part in _chunks(sorted(unit_ids)):
-        units.update(
-            (pk, (kind, path))
-            for pk, kind, path in OrgUnit.objects.filter(pk__in=part).values_list("pk", "kind", "path")
-        )
+    units: dict[int, tuple[str, str]] = {
+        pk: (kind, path)
+        for pk, kind, path in OrgUnit.objects.filter(pk__in=listed(sorted(unit_ids))).values_list("pk", "kind", "path")
+    }
     chains = {unit_id: _chain(units, unit_id) for unit_id in units}  # once per unit, not per target
     routes: list[Route | None] = []
     for i, t in enumerate(targets):
