@@ -10,13 +10,20 @@ Three steps, so the CPU-bound part can run in worker processes (see ``parallel``
 Natural key (how a row finds its stored person):
 
 * with a document: the blind index of 证件号码 (``id_index``);
-* without a document (未落户人员, or an old record where nobody entered one — both 证件类型 and 证件号码
-  empty; a 证件类型 without a number is still an error): the old system's record number 人员编号
-  (``legacy_number``) among the undocumented people, or, when the file has no 人员编号, name + birth
-  date + the matched house (the raw address text while the address waits for review). Such a row
-  must give a 人员编号 or a 出生日期, otherwise nothing could recognise it on the next import;
+* without a document (未落户人员, or an old record where nobody entered one — the rule is "both 证件类型
+  and 证件号码 empty", whatever the 人员类别, because a bureau's old data has such records and dropping
+  them loses residents; a 证件类型 without a number is still an error): the old system's record number
+  人员编号 (``legacy_number``), or, when the file has none, name + birth date + the matched standard
+  address (the raw address text while the address waits for review). Such a row must give a 人员编号
+  or a 出生日期, otherwise nothing could recognise it on the next import. A 人员编号 finds the
+  undocumented person with that number, or a person with that number and name who has a document
+  (which is then kept, with the sex and birth date it gave);
 * a row with a document that is not stored yet, whose 人员编号 and name belong to a stored undocumented
   person, is that person's document arriving (落户): the record is updated, not duplicated.
+
+The same person twice in one file: the first row wins, in whichever chunks the rows are (see
+``_FileMemory``). People stored without a document lower the data-quality page's share of people with
+a valid document (it counts ``id_index``), which is what a bureau wants to see of them.
 """
 
 from __future__ import annotations
