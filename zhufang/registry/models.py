@@ -150,7 +150,6 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         indexes = [
-            models.Index(fields=["id_index"], name="person_id_index"),
             models.Index(fields=["owner_unit", "category"], name="person_unit_category"),
             models.Index(fields=["name", "birth_date"], name="person_name_birth"),
         ]

@@ -223,13 +223,13 @@ def _write_chunk(
     if result.items:
         report.errors.extend(kind.upsert(result.items, run=run, index=index, actor=actor, dry_run=dry_run))
     run.last_committed_row = result.last_row
-    if not dry_run:
-        ImportRun.objects.filter(pk=run.pk).update(
-            last_committed_row=run.last_committed_row,
-            total_rows=run.total_rows,
-            created=run.created,
-            updated=run.updated,
-            unchanged=run.unchanged,
-            rejected=run.rejected,
-            review=run.review,
-        )
+    # after every chunk, dry run included: the progress page of a background import reads these counts
+    ImportRun.objects.filter(pk=run.pk).update(
+        last_committed_row=run.last_committed_row,
+        total_rows=run.total_rows,
+        created=run.created,
+        updated=run.updated,
+        unchanged=run.unchanged,
+        rejected=run.rejected,
+        review=run.review,
+    )
