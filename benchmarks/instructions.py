@@ -64,8 +64,10 @@ def _issue_worker(size: int, repeat: int) -> list[dict[str, Any]]:
         batch = create_batch(
             actor=actor, title=f"{case} {category}", category=category, targets=[TargetRef("house", h) for h in targets]
         )
+        others = OtherCores()
         report, seconds, peak = measure_once(lambda: issue_batch(actor=actor, batch=batch))
         return {
+            "other_cores_busy": others.busy(seconds),
             "case": f"{case}_{engine}",
             "engine": engine,
             "size": size,
@@ -129,10 +131,13 @@ def _issue_worker(size: int, repeat: int) -> list[dict[str, Any]]:
                 InstructionItem.objects.filter(pk__in=ids[start : start + 5000]).delete()
 
     for _ in range(repeat):
+        others = OtherCores()
         _result, seconds, peak = measure_once(bulk_create_baseline)
+        busy = others.busy(seconds)
         delete_baseline()
         rows.append(
             {
+                "other_cores_busy": busy,
                 "case": f"bulk_create_baseline_{engine}",
                 "engine": engine,
                 "size": size,
@@ -142,6 +147,40 @@ def _issue_worker(size: int, repeat: int) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+class OtherCores:
+    """Cores busy with other work while a case ran: the machine's busy time less this process's and
+    its database backend's (PostgreSQL) CPU time."""
+
+    def __init__(self) -> None:
+        from benchmarks.instructions_load import machine_busy_seconds
+
+        self.machine = machine_busy_seconds()
+        self.own = self._own()
+
+    @staticmethod
+    def _own() -> float:
+        import resource
+
+        from django.db import connection
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        own = usage.ru_utime + usage.ru_stime
+        if connection.vendor == "postgresql":
+            from benchmarks.instructions_load import _process_cpu
+
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                (pid,) = cursor.fetchone()
+            own += _process_cpu().get(pid, (0, 0.0))[1]
+        return own
+
+    def busy(self, seconds: float) -> float:
+        from benchmarks.instructions_load import machine_busy_seconds
+
+        other = machine_busy_seconds() - self.machine - (self._own() - self.own)
+        return round(max(0.0, other) / seconds, 2) if seconds > 0 else 0.0
 
 
 def _reset_pg_database(url: str) -> None:
@@ -229,6 +268,9 @@ def format_table(result: dict[str, Any]) -> str:
                         else f"{'—':>34}"
                     )
                 lines.append(f"{case:<22}{size:>9,}" + "".join(f"{c:>34}" for c in cells))
+        busy = [r["other_cores_busy"] for r in issue if "other_cores_busy" in r]
+        if busy:
+            lines.append(f"  other work on the machine meanwhile: {min(busy):.2f}–{max(busy):.2f} cores busy")
         for engine in engines:
             for size in sizes:
                 new = best.get((f"issue_new_{engine}", size))
@@ -256,8 +298,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measurement (best is shown)")
     parser.add_argument("--duration", type=int, default=20, help="seconds of each wrk run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (1: sync workers)")
+    parser.add_argument(
+        "--servers",
+        default="2x4",
+        help="gunicorn configurations to measure, WORKERSxTHREADS, comma-separated (x1: sync workers); "
+        "default 2x4, what `zhufang serve` runs",
+    )
     parser.add_argument("--retry-share", type=float, default=0.1, help="share of feedback requests that are retries")
     parser.add_argument("--issue-worker", nargs=2, metavar=("SIZE", "REPEAT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -268,8 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = {
         "duration": args.duration,
         "connections": args.connections,
-        "workers": args.workers,
-        "threads": args.threads,
+        "servers": [tuple(int(n) for n in pair.split("x")) for pair in args.servers.split(",")],
         "retry_share": args.retry_share,
     }
     result = run(

@@ -15,6 +15,14 @@ the bare baseline endpoint), logs every officer in over HTTP (session cookie + C
 
 Each is run ``--repeat`` times, interleaved, on items not used before. After every run the database
 is checked: every acknowledged (2xx) submission stored exactly once (``check_exactly_once``).
+
+Server: ``gunicorn zhufang.wsgi`` with ``--workers 2 --threads 4`` (gthread, what ``zhufang serve``
+runs; ``--servers 4x1,2x8`` measures others), ``--backlog 1024 --timeout 60``, keep-alive at its
+default (2 s), no access log; the product settings (PostgreSQL with ``CONN_MAX_AGE=60`` and health
+checks, database sessions). wrk: 2 threads, ``--connections`` (default 16), 10 s timeout. Besides
+requests/s and latency, each row has the CPU time the server side (gunicorn workers + PostgreSQL
+backends) spent per answered request, and how many cores other work kept busy meanwhile: on a
+shared machine these say more than requests/s alone.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import logging
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -243,6 +252,10 @@ class Gunicorn:
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    @property
     def settings(self) -> dict[str, Any]:
         return {
             "workers": self.workers,
@@ -343,6 +356,53 @@ def sent_lines(lines: Sequence[Any], responses_per_thread: Sequence[int], thread
     return sent
 
 
+def _process_cpu() -> dict[int, tuple[int, float]]:
+    """{pid: (parent pid, CPU seconds used)} of every process, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[int, float]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        found[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def _server_pids(master_pid: int) -> set[int]:
+    """The gunicorn workers and the PostgreSQL backends serving this database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = {row[0] for row in cursor.fetchall()}
+    return backends | {pid for pid, (ppid, _cpu) in _process_cpu().items() if ppid == master_pid}
+
+
+class ServerCpu:
+    """CPU seconds the server side (gunicorn workers + PostgreSQL backends) spent during a run: a
+    figure per request that other load on the machine disturbs far less than requests/s."""
+
+    def __init__(self, master_pid: int | None) -> None:
+        self.master_pid = master_pid
+        self.before = _process_cpu() if master_pid else {}
+
+    def seconds(self) -> float | None:
+        if not self.master_pid:
+            return None
+        now = _process_cpu()
+        pids = _server_pids(self.master_pid)
+        return sum(now[p][1] - self.before.get(p, (0, 0.0))[1] for p in pids if p in now)
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores have been busy since boot (/proc/stat: everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -356,6 +416,7 @@ def run_wrk(
     duration: int,
     connections: int,
     jpeg: Path | None = None,
+    server_pid: int | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """One wrk run over ``lines``; returns its figures and the response lines."""
     run_dir = Path(tempfile.mkdtemp(prefix=f"{case}-", dir=workdir))
@@ -379,7 +440,13 @@ def run_wrk(
         str(threads),
         str(jpeg or ""),
     ]
+    cpu = ServerCpu(server_pid)
+    busy_before = machine_busy_seconds()
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603 - wrk, fixed args
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_seconds = cpu.seconds()
+    busy = machine_busy_seconds() - busy_before
     figures = next((line for line in done.stdout.splitlines() if line.startswith("ZHUFANG_WRK ")), None)
     if done.returncode != 0 or figures is None:
         raise RuntimeError(f"wrk failed ({case}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
@@ -410,7 +477,12 @@ def run_wrk(
         "retries": len(answered) - len({line[3] for line in answered}),  # answered lines repeating a key
         "load_before": load_before,
         "load_after": load_average(),
+        "wrk_cpu_s": round(wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime, 2),
     }
+    if server_seconds is not None and responses:
+        row["server_cpu_ms_per_request"] = round(server_seconds * 1000 / len(responses), 2)
+        # cores busy with anything else on the machine meanwhile (other work competing for the 2 cores)
+        row["other_cores_busy"] = round(max(0.0, busy - server_seconds - row["wrk_cpu_s"]) / seconds, 2)
     return row, responses
 
 
@@ -435,7 +507,7 @@ def _worker(config: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
     call_command("migrate", verbosity=0)
     build_demo(size="county", seed=2026)
     repeat, per_run, photos = config["repeat"], config["items_per_run"], config["photo_items"]
-    houses = insert_houses(repeat * per_run + photos)
+    houses = insert_houses(len(config["servers"]) * repeat * per_run + photos)
     work = signed_items(houses)
     numbers = dict(User.objects.filter(pk__in=list(work.by_officer)).values_list("pk", "police_number"))
     prepare_seconds = time.perf_counter() - started
@@ -448,7 +520,9 @@ def _worker(config: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
         want = {o: max(1, round(size * share[o])) for o in officers}
         return {o: work.by_officer[o][n * want[o] : (n + 1) * want[o]] for o in officers}
 
-    per_officer_runs = [slice_of(n, per_run) for n in range(repeat)]
+    servers = [tuple(pair) for pair in config["servers"]]
+    runs = len(servers) * repeat
+    per_officer_runs = [slice_of(n, per_run) for n in range(runs)]
     used = {o: sum(len(r[o]) for r in per_officer_runs) for o in officers}
     photo_slice = {o: work.by_officer[o][used[o] : used[o] + max(1, round(photos * share[o]))] for o in officers}
     jpeg = workdir / "photo.jpg"
@@ -458,70 +532,95 @@ def _worker(config: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
     port = config["port"]
     rows: list[dict[str, Any]] = []
     env = dict(os.environ)
-    with Gunicorn(port, config["workers"], config["threads"], env, workdir / "gunicorn.log") as server:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            sessions = {
-                s.officer_id: s for s in pool.map(lambda o: log_in(port, o, numbers[o], DEMO_PASSWORD), officers)
+    sessions: dict[int, Session] = {}
+    login_seconds = 0.0
+    photo_lines: list[tuple[str, str, str, str, str]] = []
+    for s, (workers, threads) in enumerate(servers):
+        with Gunicorn(port, workers, threads, env, workdir / f"gunicorn-{s}.log") as server:
+            if not sessions:  # database sessions: still valid for the next server configuration
+                started = time.perf_counter()
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    logged_in = pool.map(lambda o: log_in(port, o, numbers[o], DEMO_PASSWORD), officers)
+                    sessions = {session.officer_id: session for session in logged_in}
+                login_seconds = time.perf_counter() - started
+                photo_lines = request_lines(
+                    photo_slice,
+                    sessions,
+                    path="/api/v1/instructions/items/{item}/photos",
+                    key_prefix="ph",
+                    body=None,
+                    retry_share=config["retry_share"],
+                )
+            common = {
+                "port": port,
+                "workdir": workdir,
+                "duration": config["duration"],
+                "connections": config["connections"],
+                "server_pid": server.pid,
             }
-        login_seconds = time.perf_counter() - started
-        common = {
-            "port": port,
-            "workdir": workdir,
-            "duration": config["duration"],
-            "connections": config["connections"],
-        }
-        context = {
-            "officers": len(officers),
-            "items_signed": work.count,
-            "prepare_s": round(prepare_seconds, 1),
-            "login_s": round(login_seconds, 1),
-            "server": server.settings,
-            "cores": os.cpu_count(),
-        }
-        for n in range(repeat):
-            items = per_officer_runs[n]
-            bare_lines = request_lines(
-                items,
-                sessions,
-                path="/bench/bare/{item}",
-                key_prefix=f"bare{n}",
-                body=FEEDBACK_BODY,
-                retry_share=config["retry_share"],
-                seed=n,
-            )
-            row, responses = run_wrk("http_bare", bare_lines, **common)
-            rows.append({**row, **_statuses(responses), "run": n, **context})
-            lines = request_lines(
-                items,
-                sessions,
-                path="/api/v1/instructions/items/{item}/feedback",
-                key_prefix=f"fb{n}",
-                body=FEEDBACK_BODY,
-                retry_share=config["retry_share"],
-                seed=n,
-            )
-            row, responses = run_wrk("http_feedback", lines, **common)
-            keys = {item: f"fb{n}-{item}" for officer_items in items.values() for item in officer_items}
-            acked, _statuses_seen = acknowledged_items(responses, keys)
-            wait_until_idle()
-            check = check_exactly_once(acked, submitted=keys)
-            connection.close()
-            rows.append({**row, **_statuses(responses), "run": n, **check.as_dict(), **context})
-        photo_lines = request_lines(
-            photo_slice,
-            sessions,
-            path="/api/v1/instructions/items/{item}/photos",
-            key_prefix="ph",
-            body=None,
-            retry_share=config["retry_share"],
-        )
-        for n in range(repeat):
-            part = photo_lines[n::repeat]  # each run its own photos; a retry may land in another run
-            row, responses = run_wrk("http_photo", part, jpeg=jpeg, **common)
-            wait_until_idle()
-            rows.append({**row, **_statuses(responses), "run": n, **_photo_check(), **context})
-            connection.close()
+            context = {
+                "officers": len(officers),
+                "items_signed": work.count,
+                "prepare_s": round(prepare_seconds, 1),
+                "login_s": round(login_seconds, 1),
+                "server": server.settings,
+                "cores": os.cpu_count(),
+            }
+            for k in range(repeat):
+                n = s * repeat + k
+                rows.extend(_feedback_runs(n, per_officer_runs[n], sessions, config, common, context))
+            for k in range(repeat):
+                n = s * repeat + k
+                part = photo_lines[n::runs]  # each run its own photos; a retry may land in another run
+                row, responses = run_wrk("http_photo", part, jpeg=jpeg, **common)
+                wait_until_idle()
+                rows.append({**row, **_statuses(responses), "run": k, **_photo_check(), **context})
+                connection.close()
+    return rows
+
+
+def _feedback_runs(
+    n: int,
+    items: Mapping[int, Sequence[int]],
+    sessions: Mapping[int, Session],
+    config: Mapping[str, Any],
+    common: Mapping[str, Any],
+    context: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The bare baseline, then the product's feedback, on the same items (the bare view changes no
+    item); the feedback run is checked for exactly-once storage."""
+    from django.db import connection
+
+    rows = []
+    run = n % config["repeat"]
+    bare_lines = request_lines(
+        items,
+        sessions,
+        path="/bench/bare/{item}",
+        key_prefix=f"bare{n}",
+        body=FEEDBACK_BODY,
+        retry_share=config["retry_share"],
+        seed=n,
+    )
+    row, responses = run_wrk("http_bare", bare_lines, **common)
+    wait_until_idle()
+    rows.append({**row, **_statuses(responses), "run": run, **context})
+    lines = request_lines(
+        items,
+        sessions,
+        path="/api/v1/instructions/items/{item}/feedback",
+        key_prefix=f"fb{n}",
+        body=FEEDBACK_BODY,
+        retry_share=config["retry_share"],
+        seed=n,
+    )
+    row, responses = run_wrk("http_feedback", lines, **common)
+    keys = {item: f"fb{n}-{item}" for officer_items in items.values() for item in officer_items}
+    acked, _statuses_seen = acknowledged_items(responses, keys)
+    wait_until_idle()
+    check = check_exactly_once(acked, submitted=keys)
+    connection.close()
+    rows.append({**row, **_statuses(responses), "run": run, **check.as_dict(), **context})
     return rows
 
 
@@ -553,8 +652,9 @@ def _photo_check() -> dict[str, Any]:
 
 
 def run(
-    *, repeat: int, duration: int, connections: int, workers: int, threads: int, retry_share: float
+    *, repeat: int, duration: int, connections: int, servers: Sequence[tuple[int, int]], retry_share: float
 ) -> list[dict[str, Any]]:
+    """``servers``: the gunicorn configurations to measure, as (worker processes, threads each)."""
     from benchmarks.instructions import child_env
 
     ensure_wrk()
@@ -562,13 +662,12 @@ def run(
         "repeat": repeat,
         "duration": duration,
         "connections": connections,
-        "workers": workers,
-        "threads": threads,
+        "servers": [list(pair) for pair in servers],
         "retry_share": retry_share,
         "port": int(os.environ.get("ZHUFANG_BENCH_PORT", "8765")),
-        # enough items that a run ends by its duration, not by running out (≈1,000 requests/s at most)
-        "items_per_run": max(2000, duration * 1000),
-        "photo_items": max(1000, duration * 400),
+        # enough items that a run ends by its duration, not by running out (≈700 requests/s at most)
+        "items_per_run": max(2000, duration * 700),
+        "photo_items": max(1000, duration * 300 * repeat * len(servers)),
     }
     with tempfile.TemporaryDirectory(prefix="zhufang-ibench-load-") as directory:
         output = subprocess.run(  # noqa: S603 - our own interpreter and module
@@ -594,7 +693,7 @@ def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
     )
     lines.append(
         f"{'case':<16}{'run':>4}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'non-2xx':>9}{'sock err':>9}{'load':>11}  check"
+        f"{'non-2xx':>9}{'sock err':>9}{'cpu ms/req':>11}{'others':>8}  check"
     )
     for row in rows:
         if row["case"] == "http_feedback":
@@ -609,7 +708,7 @@ def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
         lines.append(
             f"{row['case']:<16}{row['run']:>4}{row['size']:>10,}{row['requests_per_s']:>9.1f}{row['p50_ms']:>9.1f}"
             f"{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['non_2xx']:>9}{row['socket_errors']:>9}"
-            f"{row['load_before']:>5.2f}→{row['load_after']:<5.2f}  {check}"
+            f"{row.get('server_cpu_ms_per_request', 0):>11.2f}{row.get('other_cores_busy', 0):>8.2f}  {check}"
         )
     best: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -619,10 +718,18 @@ def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
     for case in ("http_feedback", "http_photo"):
         if bare and case in best:
             r = best[case]
+            cpu = ""
+            if r.get("server_cpu_ms_per_request") and bare.get("server_cpu_ms_per_request"):
+                ratio = r["server_cpu_ms_per_request"] / bare["server_cpu_ms_per_request"]
+                cpu = f", server CPU per request {ratio:.2f}×"
             lines.append(
                 f"  {case}: {r['requests_per_s'] / bare['requests_per_s']:.2f}× the bare endpoint's requests/s, "
-                f"p99 {r['p99_ms'] / bare['p99_ms']:.2f}× (best runs)"
+                f"p99 {r['p99_ms'] / bare['p99_ms']:.2f}×{cpu} (best runs)"
             )
+    lines.append(
+        "  cpu ms/req: CPU of the gunicorn workers and PostgreSQL backends per answered request (2 idle cores "
+        "give at most 2000 / that requests/s, less wrk's own share); others: cores busy with other work meanwhile"
+    )
     return lines
 
 
