@@ -118,16 +118,15 @@ def import_page(request: HttpRequest) -> HttpResponse:
         if upload is None or kind not in IMPORTERS:
             refused = [str(_("Choose a file and what it holds"))]
         else:
-            options = {
-                "actor": user,
-                "dry_run": request.POST.get("apply") != "1",
-                "ignore_unknown": request.POST.get("ignore_unknown") == "1",
-            }
+            dry_run = request.POST.get("apply") != "1"
+            ignore_unknown = request.POST.get("ignore_unknown") == "1"
             if (upload.size or 0) > background.inline_limit():  # a large file: a job, and a progress page
-                token = background.start_import(kind, upload, **options)
+                token = background.start_import(
+                    kind, upload, actor=user, dry_run=dry_run, ignore_unknown=ignore_unknown
+                )
                 return redirect("registry:import_progress", token=token)
             try:
-                report = import_upload(kind, upload, **options)
+                report = import_upload(kind, upload, actor=user, dry_run=dry_run, ignore_unknown=ignore_unknown)
             except ImportRefused as exc:
                 refused = exc.messages
     return render(request, "registry/import.html", {"report": report, "refused": refused, "kind": kind})
