@@ -282,9 +282,10 @@ def _hand_count(items: list[Any], now: dt.datetime) -> dict[str, Any]:
     owed = {"issued", "signed", "in_progress", "rework"}
     total = len(items)
     cancelled = sum(i.status == "cancelled" for i in items)
-    signed = [i for i in items if i.signed_at is not None]
-    fed = [i for i in items if i.fed_back_at is not None]
-    done = [i for i in items if i.status in ("approved", "closed")]
+    live = [i for i in items if i.status != "cancelled"]  # a withdrawn item counts in no rate
+    signed = [i for i in live if i.signed_at is not None]
+    fed = [i for i in live if i.fed_back_at is not None]
+    done = [i for i in live if i.status in ("approved", "closed")]
 
     def moment(seconds: int) -> dt.datetime:
         return dt.datetime.fromtimestamp(seconds, dt.UTC)
@@ -296,21 +297,21 @@ def _hand_count(items: list[Any], now: dt.datetime) -> dict[str, Any]:
         return round(sum(values) / len(values), 1) if values else None
 
     on_time = sum(moment(i.fed_back_at) <= i.deadline for i in fed)
-    returned = sum(i.returned_count > 0 for i in items)
+    returned = sum(i.returned_count > 0 for i in live)
     return {
         "total": total,
         "signed": len(signed),
         "fed_back": len(fed),
         "on_time": on_time,
         "returned": returned,
-        "rework": sum(i.rework_count > 0 for i in items),
+        "rework": sum(i.rework_count > 0 for i in live),
         "approved": len(done),
-        "overdue": sum(i.status in owed and i.deadline < now for i in items),
+        "overdue": sum(i.status in owed and i.deadline < now for i in live),
         "cancelled": cancelled,
         "signed_pct": pct(len(signed), total - cancelled),
         "fed_back_pct": pct(len(fed), total - cancelled),
         "on_time_pct": pct(on_time, len(fed)),
-        "returned_pct": pct(returned, total),
+        "returned_pct": pct(returned, total - cancelled),
         "avg_hours_to_sign": hours([(i.signed_at - i.issued) / 3600 for i in signed]),
         "avg_hours_to_finish": hours([(i.reviewed_at - i.issued) / 3600 for i in done if i.reviewed_at]),
     }
