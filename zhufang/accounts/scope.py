@@ -163,9 +163,10 @@ def _visible(principal: Principal | None, queryset: models.QuerySet[M], *, for_u
     if scope.self_user_id is not None:
         for name in spec.self_fields:
             condition |= Q(**{name: scope.self_user_id})
-    joins_requests = scope.department_unit_id is not None and bool(spec.requester_field)
-    if joins_requests:
-        condition |= Q(**{spec.requester_field: scope.department_unit_id})
+    requester = spec.requester_field if scope.department_unit_id is not None else None
+    joins_requests = bool(requester)
+    if requester:
+        condition |= Q(**{requester: scope.department_unit_id})
     if not condition:
         return queryset.none()
     if not for_update:
