@@ -369,8 +369,8 @@ def _process_cpu() -> dict[int, tuple[int, float]]:
     return found
 
 
-def _server_pids(master_pid: int) -> set[int]:
-    """The gunicorn workers and the PostgreSQL backends serving this database."""
+def _server_pids(master_pid: int) -> tuple[set[int], set[int]]:
+    """(gunicorn workers, PostgreSQL backends serving this database)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -378,23 +378,28 @@ def _server_pids(master_pid: int) -> set[int]:
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         backends = {row[0] for row in cursor.fetchall()}
-    return backends | {pid for pid, (ppid, _cpu) in _process_cpu().items() if ppid == master_pid}
+    return {pid for pid, (ppid, _cpu) in _process_cpu().items() if ppid == master_pid}, backends
 
 
 class ServerCpu:
-    """CPU seconds the server side (gunicorn workers + PostgreSQL backends) spent during a run: a
+    """CPU seconds the server side (gunicorn workers, PostgreSQL backends) spent during a run: a
     figure per request that other load on the machine disturbs far less than requests/s."""
 
     def __init__(self, master_pid: int | None) -> None:
         self.master_pid = master_pid
         self.before = _process_cpu() if master_pid else {}
 
-    def seconds(self) -> float | None:
+    def seconds(self) -> tuple[float, float] | None:
+        """(gunicorn workers, PostgreSQL backends)."""
         if not self.master_pid:
             return None
         now = _process_cpu()
-        pids = _server_pids(self.master_pid)
-        return sum(now[p][1] - self.before.get(p, (0, 0.0))[1] for p in pids if p in now)
+        workers, backends = _server_pids(self.master_pid)
+
+        def spent(pids: set[int]) -> float:
+            return sum(now[p][1] - self.before.get(p, (0, 0.0))[1] for p in pids if p in now)
+
+        return spent(workers), spent(backends)
 
 
 def machine_busy_seconds() -> float:
@@ -480,9 +485,12 @@ def run_wrk(
         "wrk_cpu_s": round(wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime, 2),
     }
     if server_seconds is not None and responses:
-        row["server_cpu_ms_per_request"] = round(server_seconds * 1000 / len(responses), 2)
+        python, postgres = server_seconds
+        row["server_cpu_ms_per_request"] = round((python + postgres) * 1000 / len(responses), 2)
+        row["python_cpu_ms_per_request"] = round(python * 1000 / len(responses), 2)
+        row["postgres_cpu_ms_per_request"] = round(postgres * 1000 / len(responses), 2)
         # cores busy with anything else on the machine meanwhile (other work competing for the 2 cores)
-        row["other_cores_busy"] = round(max(0.0, busy - server_seconds - row["wrk_cpu_s"]) / seconds, 2)
+        row["other_cores_busy"] = round(max(0.0, busy - python - postgres - row["wrk_cpu_s"]) / seconds, 2)
     return row, responses
 
 
@@ -693,7 +701,7 @@ def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
     )
     lines.append(
         f"{'case':<16}{'run':>4}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
-        f"{'non-2xx':>9}{'sock err':>9}{'cpu ms/req':>11}{'others':>8}  check"
+        f"{'non-2xx':>9}{'sock err':>9}{'cpu ms/req (py+pg)':>20}{'others':>8}  check"
     )
     for row in rows:
         if row["case"] == "http_feedback":
@@ -705,10 +713,16 @@ def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
             check = f"keys {row['photo_keys']}, attachments {row['attachments']}, once {row['photos_exactly_once']}"
         else:
             check = ""
+        cpu = (
+            f"{row['server_cpu_ms_per_request']:.2f} ({row['python_cpu_ms_per_request']:.1f}"
+            f"+{row['postgres_cpu_ms_per_request']:.1f})"
+            if "python_cpu_ms_per_request" in row
+            else ""
+        )
         lines.append(
             f"{row['case']:<16}{row['run']:>4}{row['size']:>10,}{row['requests_per_s']:>9.1f}{row['p50_ms']:>9.1f}"
             f"{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['non_2xx']:>9}{row['socket_errors']:>9}"
-            f"{row.get('server_cpu_ms_per_request', 0):>11.2f}{row.get('other_cores_busy', 0):>8.2f}  {check}"
+            f"{cpu:>20}{row.get('other_cores_busy', 0):>8.2f}  {check}"
         )
     best: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -727,7 +741,8 @@ def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
                 f"p99 {r['p99_ms'] / bare['p99_ms']:.2f}×{cpu} (best runs)"
             )
     lines.append(
-        "  cpu ms/req: CPU of the gunicorn workers and PostgreSQL backends per answered request (2 idle cores "
+        "  cpu ms/req: CPU of the gunicorn workers (py) and PostgreSQL backends (pg) per answered request (2 idle "
+        "cores "
         "give at most 2000 / that requests/s, less wrk's own share); others: cores busy with other work meanwhile"
     )
     return lines
