@@ -63,13 +63,16 @@ def test_one_item_from_issue_to_approval(live_server: object, browser_page: obje
     page.get_by_test_id("my-items").locator("a").first.click()
     expect(page.get_by_test_id("target")).to_have_text(house.address.full_text)
     feedback = page.get_by_test_id("feedback-form")
+    expect(feedback).to_have_attribute("data-ready", "1")  # the draft script is listening
     feedback.locator("[name=result]").select_option("信息属实")
     feedback.locator("[name=remarks]").fill("租户三人，已登记")
     page.reload()  # a dropped page keeps its draft
+    expect(feedback).to_have_attribute("data-ready", "1")
     expect(feedback.locator("[name=remarks]")).to_have_value("租户三人，已登记")
     page.locator("[data-action=locate]").click()
     expect(page.get_by_test_id("location")).to_contain_text("±12m")
-    page.get_by_test_id("submit").click()
+    with page.expect_navigation(timeout=30000):  # accepted: the page reloads itself
+        page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("item-status")).to_have_text("已反馈")
     item.refresh_from_db()
     assert item.feedback == {"result": "信息属实", "remarks": "租户三人，已登记"}

@@ -95,4 +95,5 @@
     else showErrors(answer.errors || { __all__: answer.detail || "提交失败" });
   });
   restore();
+  form.dataset.ready = "1"; // listeners attached: typing now lands in the draft
 })();
