@@ -15,8 +15,6 @@ from ninja.files import UploadedFile
 from zhufang.accounts.models import User
 from zhufang.accounts.scope import get_visible_or_none
 from zhufang.api import principal_of
-from zhufang.audit.models import AuditAction
-from zhufang.audit.services import record
 from zhufang.idempotency.services import IdempotencyConflict, run_once
 from zhufang.instructions import closing, editing, issuing, transitions
 from zhufang.instructions.attachments import add_photo
@@ -26,6 +24,7 @@ from zhufang.instructions.queries import batches_for, item_out, items_for
 from zhufang.instructions.routing import TargetRef
 from zhufang.instructions.stats import batch_progress, merged_counts, station_progress
 from zhufang.instructions.worklog import work_log, work_log_csv
+from zhufang.privacy.exporting import record_export
 
 router = Router(tags=["instructions"])
 
@@ -374,15 +373,10 @@ def worklog_csv(request: HttpRequest, day: dt.date | None = None) -> HttpRespons
     if not isinstance(user, User):
         raise HttpError(400, "a work log belongs to a person, not a token")
     when = day or timezone.localdate()
-    record(
-        action=AuditAction.EXPORT,
-        actor=user,
-        object_type="instructions.worklog",
-        object_id=when.isoformat(),
-        object_label=f"{user.name} {when.isoformat()}",
-        reason="警务日志导出",
-    )
-    response = HttpResponse(work_log_csv(user, when), content_type="text/csv; charset=utf-8")
+    body, rows = work_log_csv(user, when)
+    # one's own log: no data.export needed, but audited like every export
+    record_export(user, object_type="instructions.worklog", reason="警务日志导出", rows=rows, filters={"day": when})
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="worklog-{when.isoformat()}.csv"'
     return response
 

@@ -15,6 +15,8 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
+from zhufang.accounts.models import User
+from zhufang.accounts.permissions import Perm
 from zhufang.events.models import DomainEvent
 from zhufang.events.services import record_events
 from zhufang.instructions.assignment import users_with_permission
@@ -28,8 +30,6 @@ ITEM_TYPE = "instructions.instructionitem"
 
 
 def _station_heads(station_ids: list[int]) -> dict[int, list[int]]:
-    from zhufang.accounts.models import User
-
     heads: dict[int, list[int]] = defaultdict(list)
     rows = User.objects.filter(unit_id__in=station_ids, is_active=True, roles__code="station_head")
     for user_id, unit_id in rows.values_list("pk", "unit_id").distinct():
@@ -38,8 +38,6 @@ def _station_heads(station_ids: list[int]) -> dict[int, list[int]]:
 
 
 def _centre_users() -> list[int]:
-    from zhufang.accounts.permissions import Perm
-
     centres = list(OrgUnit.objects.active().filter(kind=OrgKind.CENTRE).values_list("pk", flat=True))
     return [user for user, _unit in users_with_permission(Perm.INSTRUCTION_ISSUE, unit_ids=centres)]
 
@@ -83,8 +81,6 @@ def escalate_overdue(now: dt.datetime | None = None) -> dict[str, int]:
 
 
 def _tell(raised: dict[int, list[tuple[int, int | None, int | None]]]) -> None:
-    from zhufang.accounts.permissions import Perm
-
     for level, rows in raised.items():
         if level == 1:
             officers: dict[int, int] = defaultdict(int)
@@ -120,8 +116,6 @@ def _tell(raised: dict[int, list[tuple[int, int | None, int | None]]]) -> None:
 
 def send_reminders(now: dt.datetime | None = None) -> int:
     """Remind once before the deadline: the assignee, or the station's command room if unassigned."""
-    from zhufang.accounts.permissions import Perm
-
     now = now or timezone.now()
     groups = (
         InstructionItem.objects.filter(status__in=OWED_STATUSES, reminded_at__isnull=True, deadline__gte=now)

@@ -370,11 +370,19 @@ def _record_inspections(actor: Any, items: Sequence[InstructionItem], now: dt.da
     from zhufang.registry.models import Establishment, House
 
     chosen = [i for i in items if get_category(i.category).inspection and i.target_kind in ("house", "establishment")]
+    if not chosen:
+        return
+    # the items were read under lock just before the approval, feedback included: no re-read per item
+    targets: dict[str, dict[Any, Any]] = {
+        "house": House.objects.in_bulk([i.target_id for i in chosen if i.target_kind == "house" and i.target_id]),
+        "establishment": Establishment.objects.in_bulk(
+            [i.target_id for i in chosen if i.target_kind == "establishment" and i.target_id]
+        ),
+    }
+    officers = User.objects.select_related("unit").in_bulk([i.fed_back_by_id for i in chosen if i.fed_back_by_id])
     for item in chosen:
-        item.refresh_from_db()
-        model = House if item.target_kind == "house" else Establishment
-        target = model.objects.filter(pk=item.target_id).first() if item.target_id else None
-        officer = User.objects.filter(pk=item.fed_back_by_id).first() if item.fed_back_by_id else None
+        target = targets[item.target_kind].get(item.target_id) if item.target_id else None
+        officer = officers.get(item.fed_back_by_id) if item.fed_back_by_id else None
         if target is None or officer is None:
             continue
         feedback = item.feedback or {}

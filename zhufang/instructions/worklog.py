@@ -4,7 +4,6 @@ twice: the log is a view of the events, exportable as CSV."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from django.utils import timezone
 from zhufang.events.models import DomainEvent
 from zhufang.instructions.categories import categories
 from zhufang.instructions.models import InstructionItem
+from zhufang.privacy.exporting import table_format, write_table
 
 KIND_LABELS = {
     "instruction.issued": "下发指令",
@@ -78,12 +78,12 @@ def work_log(user: Any, day: dt.date) -> list[LogEntry]:
     return entries
 
 
-def work_log_csv(user: Any, day: dt.date) -> str:
-    """The day's log as CSV with Chinese headers (UTF-8 with BOM, so Excel opens it)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(["时间", "工作内容", "指令类别", "对象", "指令编号", "说明"])
-    for e in work_log(user, day):
-        writer.writerow([e.at.strftime("%H:%M"), e.action, e.category, e.target, e.item_id or "", e.detail])
-    return out.getvalue()
+def work_log_csv(user: Any, day: dt.date) -> tuple[bytes, int]:
+    """The day's log as CSV with Chinese headers (UTF-8 with BOM, so Excel opens it) and its row count,
+    written by the shared export writer (formula-like cells quoted)."""
+    out = io.BytesIO()
+    rows = (
+        [e.at.strftime("%H:%M"), e.action, e.category, e.target, e.item_id or "", e.detail] for e in work_log(user, day)
+    )
+    count = write_table(out, ["时间", "工作内容", "指令类别", "对象", "指令编号", "说明"], rows, table_format("csv"))
+    return out.getvalue(), count

@@ -4,7 +4,6 @@ establishments list and page (masked legal representative and contact), and the 
 
 from __future__ import annotations
 
-import csv
 import io
 import tempfile
 
@@ -21,6 +20,7 @@ from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
 from zhufang.accounts.scope import get_visible_or_none
 from zhufang.org.models import OrgKind, OrgUnit
+from zhufang.privacy.exporting import table_format, write_table
 from zhufang.privacy.masking import mask_id_number
 from zhufang.registry import services
 from zhufang.registry.api import person_out
@@ -155,12 +155,9 @@ def import_errors_csv(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_visible_or_none(user, ImportRun.objects.all(), pk=pk)
     if run is None:
         raise Http404
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(["行号", "列", "值", "问题"])
-    for e in run.errors:
-        writer.writerow([e.get("row"), e.get("field"), e.get("value"), e.get("message")])
+    out = io.BytesIO()
+    rows = ([e.get("row"), e.get("field"), e.get("value"), e.get("message")] for e in run.errors)
+    write_table(out, ["行号", "列", "值", "问题"], rows, table_format("csv"))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
     return response

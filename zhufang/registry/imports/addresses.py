@@ -13,10 +13,9 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from zhufang.audit.models import AuditAction
-from zhufang.audit.services import AuditDraft, record_many
 from zhufang.org.locating import locate_many
 from zhufang.registry.addressing.structure import LEVELS, AddressParts
+from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.errors import RowError
 from zhufang.registry.models import ImportRun, StandardAddress
@@ -170,29 +169,13 @@ def upsert_addresses(
                 [*[f for f in STORED if f != "owner_unit_id"], "owner_unit", "canonical", "updated_at"],
                 batch_size=1000,
             )
-        drafts = []
-        span = f"import:{run.pk}:{rows[0].row}-{rows[-1].row}"
-        if creates:
-            drafts.append(
-                AuditDraft(
-                    action=AuditAction.CREATE,
-                    object_type="registry.standardaddress",
-                    object_id=span,
-                    object_label=run.file_name,
-                    changes={"rows": len(creates)},
-                    reason="registry import",
-                )
-            )
-        if updates:
-            drafts.append(
-                AuditDraft(
-                    action=AuditAction.UPDATE,
-                    object_type="registry.standardaddress",
-                    object_id=span,
-                    object_label=run.file_name,
-                    changes=diffs,
-                    reason="registry import",
-                )
-            )
-        record_many(drafts, actor=actor)
+        audit_chunk(
+            run=run,
+            first_row=rows[0].row,
+            last_row=rows[-1].row,
+            object_type="registry.standardaddress",
+            created=len(creates),
+            diffs=diffs,
+            actor=actor,
+        )
     return errors

@@ -19,10 +19,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from zhufang.audit.models import AuditAction
-from zhufang.audit.services import AuditDraft, record_many
 from zhufang.privacy.blind_index import blind_index
 from zhufang.privacy.masking import mask_id_number, mask_phone
+from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.documents import check_document, check_uscc_cell
 from zhufang.registry.imports.errors import RowError
@@ -302,29 +301,13 @@ def upsert_establishments(
                 "updated_at",
             ]
             Establishment.objects.bulk_update(updates, fields, batch_size=1000)
-        span = f"import:{run.pk}:{rows[0].row}-{rows[-1].row}"
-        drafts = []
-        if creates:
-            drafts.append(
-                AuditDraft(
-                    action=AuditAction.CREATE,
-                    object_type="registry.establishment",
-                    object_id=span,
-                    object_label=run.file_name,
-                    changes={"rows": len(creates)},
-                    reason="registry import",
-                )
-            )
-        if updates:
-            drafts.append(
-                AuditDraft(
-                    action=AuditAction.UPDATE,
-                    object_type="registry.establishment",
-                    object_id=span,
-                    object_label=run.file_name,
-                    changes=diffs,
-                    reason="registry import",
-                )
-            )
-        record_many(drafts, actor=actor)
+        audit_chunk(
+            run=run,
+            first_row=rows[0].row,
+            last_row=rows[-1].row,
+            object_type="registry.establishment",
+            created=len(creates),
+            diffs=diffs,
+            actor=actor,
+        )
     return errors

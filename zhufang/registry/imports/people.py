@@ -40,12 +40,11 @@ from django.db import connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from zhufang.audit.models import AuditAction
-from zhufang.audit.services import AuditDraft, record_many
 from zhufang.privacy.blind_index import blind_index
 from zhufang.privacy.crypto import encrypt_many
 from zhufang.privacy.masking import mask_id_number, mask_phone
 from zhufang.privacy.validators import IdNumberError, decode_id_number
+from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.errors import RowError
 from zhufang.registry.imports.fast_insert import insert_rows, update_rows
@@ -588,31 +587,15 @@ def upsert_people(rows: list[PersonRow], *, run: ImportRun, index: Any, actor: A
                     for row, person in reviews
                 ]
             )
-        drafts = []
-        span = f"import:{run.pk}:{rows[0].row}-{rows[-1].row}"
-        if creates or reviews:
-            drafts.append(
-                AuditDraft(
-                    action=AuditAction.CREATE,
-                    object_type="registry.person",
-                    object_id=span,
-                    object_label=run.file_name,
-                    changes={"rows": len(creates) + len(reviews)},
-                    reason="registry import",
-                )
-            )
-        if update_diffs:
-            drafts.append(
-                AuditDraft(
-                    action=AuditAction.UPDATE,
-                    object_type="registry.person",
-                    object_id=span,
-                    object_label=run.file_name,
-                    changes=update_diffs,
-                    reason="registry import",
-                )
-            )
-        record_many(drafts, actor=actor)
+        audit_chunk(
+            run=run,
+            first_row=rows[0].row,
+            last_row=rows[-1].row,
+            object_type="registry.person",
+            created=len(creates) + len(reviews),
+            diffs=update_diffs,
+            actor=actor,
+        )
     return []
 
 

@@ -25,7 +25,7 @@ def test_calendar_page_shows_a_year_and_checks_a_deadline(demo: Demo) -> None:
     html = client.get("/workdays/", {"year": "2025"}).content.decode()
     assert 'data-date="2025-10-11" data-working="1"' in html and 'data-date="2025-10-08" data-working="0"' in html
     assert "国庆节" in html and 'data-testid="coverage-warning"' not in html
-    assert "10-01 – 10-05</td><td>国庆节</td><td class=\"text-secondary\">5天" in html  # runs, in Chinese
+    assert '10-01 – 10-05</td><td>国庆节</td><td class="text-secondary">5天' in html  # runs, in Chinese
     assert 'data-testid="enter-year"' not in html  # no entry button without the permission
     checked = client.get(
         "/workdays/", {"year": "2025", "start": "2025-09-30T10:00", "unit": "working_days", "amount": "3"}
