@@ -35,9 +35,20 @@ ALLOWED = {
 MANAGER_READ = re.compile(r"\b(\w+)\.objects\.(?!visible_to\b)")
 
 
+def view_and_api_modules() -> list[Path]:
+    """Every module serving pages or the API: views.py / api.py and their siblings named for what they
+    serve (quality_views.py, dedup_api.py, leave_api.py …), in apps and their sub-packages."""
+    found = [
+        p
+        for p in ROOT.rglob("*.py")
+        if p.name.endswith(("views.py", "api.py")) and not {"tests", "migrations"} & set(p.parts)
+    ]
+    return sorted(found)
+
+
 def test_views_and_api_read_through_scope() -> None:
     offenders = []
-    for path in sorted(ROOT.glob("*/views.py")) + sorted(ROOT.glob("*/api.py")):
+    for path in view_and_api_modules():
         rel = path.relative_to(ROOT).as_posix()
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if not MANAGER_READ.search(line) or "get_visible_or_none(" in line:
@@ -46,6 +57,12 @@ def test_views_and_api_read_through_scope() -> None:
                 continue
             offenders.append(f"{rel}:{number}: {line.strip()}")
     assert not offenders, "reads that bypass visible_to:\n" + "\n".join(offenders)
+
+
+def test_the_lint_covers_the_modules_named_for_what_they_serve() -> None:
+    names = {p.relative_to(ROOT).as_posix() for p in view_and_api_modules()}
+    assert {"registry/quality_views.py", "registry/dedup_api.py", "registry/dedup/views.py"} <= names
+    assert not any("/tests/" in n or "/migrations/" in n for n in names)
 
 
 def test_the_lint_catches_a_bypass(tmp_path: Path) -> None:
