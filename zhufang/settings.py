@@ -139,6 +139,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Sessions: absolute lifetime of a working day, idle timeout enforced by SessionPolicyMiddleware.
+SESSION_ENGINE = "zhufang.accounts.session_store"  # database sessions, read without the ORM
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -10,6 +10,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from zhufang.accounts.models import User
+from zhufang.accounts.request_user import load_request_user
 
 
 class PoliceNumberBackend(ModelBackend):
@@ -32,5 +33,5 @@ class PoliceNumberBackend(ModelBackend):
         return None
 
     def get_user(self, user_id: int) -> User | None:  # type: ignore[override]
-        user = User.objects.filter(pk=user_id).select_related("unit").first()
+        user = load_request_user(user_id)  # user, unit and roles in one query: every request asks
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -18,20 +18,28 @@ permission lists. API tokens have the scope "own unit and below" of the unit the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from functools import cache
+from typing import Any, Protocol, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, prefetch_related_objects
 
 from zhufang.accounts.models import ApiToken, DataScope, Role, User
 from zhufang.accounts.scope_spec import ScopeSpec
 from zhufang.org.models import OUTSIDE_KINDS, OrgKind, OrgUnit
+from zhufang.sql_rows import ModelColumns
 
-__all__ = ["EffectiveScope", "Principal", "ScopeSpec", "effective_scope", "visible_for_update", "visible_to"]
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+__all__ = [
+    "EffectiveScope",
+    "Principal",
+    "ScopeSpec",
+    "effective_scope",
+    "lock_visible_row",
+    "visible_for_update",
+    "visible_to",
+]
 
 M = TypeVar("M", bound=models.Model)
 
@@ -75,6 +83,18 @@ class EffectiveScope:
     def contains_unit(self, unit: OrgUnit) -> bool:
         """Whether rows owned by exactly ``unit`` are visible."""
         return self.covers_unit(unit) or unit.pk in self.exact_unit_ids
+
+    def allows(self, unit_id: int | None, unit_path: str | None, self_values: Iterable[Any] = ()) -> bool:
+        """The rule of ``visible_to`` for one row, given its owning unit and its "self" field values —
+        what the SQL condition decides, decided in Python (``lock_visible_row``). The department
+        rule (requests joined to-many) is not covered: callers check ``department_unit_id`` first."""
+        if self.sees_all:
+            return True
+        if unit_path is not None and any(unit_path.startswith(p) for p in self.subtree_paths):
+            return True
+        if unit_id is not None and unit_id in self.exact_unit_ids:
+            return True
+        return self.self_user_id is not None and self.self_user_id in set(self_values)
 
     def unit_filter(self) -> Q | None:
         """A Q over ``OrgUnit`` selecting the units whose rows are visible (None: no units)."""
@@ -175,6 +195,52 @@ def _visible(principal: Principal | None, queryset: models.QuerySet[M], *, for_u
         visible = queryset.filter(condition).distinct().values("pk")
         return queryset.model._default_manager.filter(pk__in=visible)
     return queryset.filter(condition)
+
+
+def lock_visible_row(principal: Principal | None, model: type[M], pk: int, fields: Sequence[str]) -> M | None:
+    """The row ``pk`` of ``model`` (``fields`` and the primary key loaded), locked ``FOR UPDATE``,
+    if ``principal`` may see it; None when it is missing or out of scope.
+
+    The hot path of phone submissions: one plain statement (row + its owning unit's path), the scope
+    decided by ``EffectiveScope.allows`` — the same rule ``visible_for_update`` puts in SQL, without
+    compiling a query per request. A department's scope (requests joined to-many) goes through
+    ``visible_for_update``."""
+    if principal is None or not getattr(principal, "is_authenticated", True):
+        return None
+    spec: ScopeSpec = model.scope_spec  # type: ignore[attr-defined]
+    scope = effective_scope(principal)
+    if scope.department_unit_id is not None and spec.requester_field:
+        return visible_for_update(principal, model._default_manager.filter(pk=pk)).select_for_update().first()
+    sql, columns, unit_attname, self_attnames = _row_lock_statement(model, tuple(fields), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instance = columns.build(row)
+    unit_id = getattr(instance, unit_attname)
+    self_values = [getattr(instance, name) for name in self_attnames]
+    return instance if scope.allows(unit_id, row[-1], self_values) else None
+
+
+@cache
+def _row_lock_statement(
+    model: type[models.Model], fields: tuple[str, ...], vendor: str
+) -> tuple[str, ModelColumns[Any], str, list[str]]:
+    spec: ScopeSpec = model.scope_spec  # type: ignore[attr-defined]
+    unit: Any = model._meta.get_field(spec.unit_field)
+    self_fields: list[Any] = [model._meta.get_field(name) for name in spec.self_fields]
+    columns = ModelColumns(model, "t", [*fields, unit.name, *(f.name for f in self_fields)])
+    quote = connection.ops.quote_name
+    table, unit_t, pk = quote(model._meta.db_table), quote(OrgUnit._meta.db_table), quote(model._meta.pk.column)
+    join = f"LEFT JOIN {unit_t} o ON o.{quote('id')} = t.{quote(unit.column)}"
+    # identifiers from the model's metadata; the key is a parameter
+    sql = f"SELECT {columns.sql}, o.{quote('path')} FROM {table} t {join} WHERE t.{pk} = %s"  # noqa: S608
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF t"
+    elif connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    return sql, columns, unit.attname, [f.attname for f in self_fields]
 
 
 def visible_org_units(principal: Any, queryset: models.QuerySet[OrgUnit]) -> models.QuerySet[OrgUnit]:

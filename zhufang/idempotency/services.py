@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from zhufang.idempotency.models import IdempotentRequest
 
@@ -31,6 +33,45 @@ def payload_hash(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
+# The key row's two statements run on every phone submission: plain SQL, not the ORM's save machinery
+# (≈0.6 ms of CPU less per submission on 2 cores; ``zhufang bench instructions``).
+
+
+@cache
+def _sql(statement: str) -> str:
+    """``statement`` with ``{table}`` and ``{column}`` names quoted for this database."""
+    quote = connection.ops.quote_name
+    names = {f.column: quote(f.column) for f in IdempotentRequest._meta.concrete_fields}
+    return statement.format(table=quote(IdempotentRequest._meta.db_table), **names)
+
+
+def _prep(name: str, value: Any) -> Any:
+    field: Any = IdempotentRequest._meta.get_field(name)
+    return field.get_db_prep_save(value, connection)
+
+
+def _insert_key(key: str, principal: str, endpoint: str, digest: str) -> int:
+    """The key row, unanswered; a second one for the same (principal, endpoint, key) raises IntegrityError
+    — after waiting for the first's transaction when that is still open."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql(
+                "INSERT INTO {table} ({key}, {principal}, {endpoint}, {request_hash}, {status_code}, {created_at}) "
+                "VALUES (%s, %s, %s, %s, 0, %s) RETURNING {id}"
+            ),
+            [key, principal, endpoint, digest, _prep("created_at", timezone.now())],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _store_answer(guard: int, status: int, body: Any) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql("UPDATE {table} SET {status_code} = %s, {response} = %s WHERE {id} = %s"),
+            [status, _prep("response", body), guard],
+        )
+
+
 def run_once(
     *, principal: Any, endpoint: str, key: str | None, payload: Any, write: Callable[[], tuple[int, Any]]
 ) -> tuple[int, Any, bool]:
@@ -41,12 +82,9 @@ def run_once(
     who, digest = principal_key(principal), payload_hash(payload)
     try:
         with transaction.atomic():
-            guard = IdempotentRequest.objects.create(
-                key=key[:80], principal=who, endpoint=endpoint, request_hash=digest
-            )
+            guard = _insert_key(key[:80], who, endpoint, digest)
             status, body = write()
-            guard.status_code, guard.response = status, body
-            guard.save(update_fields=["status_code", "response"])
+            _store_answer(guard, status, body)
             return status, body, False
     except IntegrityError:
         stored = IdempotentRequest.objects.filter(key=key[:80], principal=who, endpoint=endpoint).first()

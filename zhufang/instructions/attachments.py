@@ -13,7 +13,7 @@ from django.db import transaction
 
 from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
-from zhufang.accounts.scope import visible_for_update, visible_to
+from zhufang.accounts.scope import lock_visible_row, visible_to
 from zhufang.inspections.photos import check_photo
 from zhufang.instructions.models import Attachment, InstructionItem, ItemStatus
 
@@ -35,7 +35,7 @@ def add_photo(
     """Attach one photo to the actor's own item; the first photo starts the work (in progress)."""
     if not actor.has_permission(Perm.INSTRUCTION_WORK):
         raise PermissionDenied("没有办理指令的权限")
-    item = visible_for_update(actor, InstructionItem.objects.filter(pk=item_id)).select_for_update().first()
+    item = lock_visible_row(actor, InstructionItem, item_id, ("status", "assignee", "owner_unit"))
     if item is None:
         raise PermissionDenied("该指令不在您的数据权限范围内")
     if item.assignee_id != (actor.pk if isinstance(actor, User) else None):

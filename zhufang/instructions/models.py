@@ -102,27 +102,36 @@ class InstructionItem(models.Model):
     target_label = models.CharField(_("target"), max_length=255, blank=True)
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
-    station = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+")
+    # no single-column indexes where a composite index leads with the column (station+status,
+    # assignee+status+deadline) or nothing reads by it (signed/fed back/reviewed by): every index is
+    # rewritten on each status change, and phones change statuses all day
+    station = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     district = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+")
     #: the lowest unit the target belongs to (its grid, else its district/station): scope reads it
     owner_unit = models.ForeignKey("org.OrgUnit", null=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=12, choices=ItemStatus.choices, default=ItemStatus.ISSUED)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     deadline = models.DateTimeField(_("deadline"))
     #: "category:kind:id" while the item is open: the database refuses a second open item on the same
     #: target and category, so concurrent batches merge instead of doubling the work
-    open_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    open_key = models.CharField(max_length=80, null=True, blank=True)  # unique: Meta.constraints
     escalation_level = models.PositiveSmallIntegerField(default=0)
     reminded_at = models.DateTimeField(null=True, blank=True)
     issued_at = models.DateTimeField(default=timezone.now)
     signed_at = models.DateTimeField(null=True, blank=True)
-    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     fed_back_at = models.DateTimeField(null=True, blank=True)
-    fed_back_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    fed_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     closed_at = models.DateTimeField(null=True, blank=True)
     #: the reason of the last return (to the centre, or for rework)
     return_reason = models.CharField(max_length=300, blank=True)
@@ -147,6 +156,10 @@ class InstructionItem(models.Model):
             models.Index(fields=["assignee", "status", "deadline"], name="item_assignee_status_deadline"),
             models.Index(fields=["status", "deadline"], name="item_status_deadline"),
             models.Index(fields=["target_kind", "target_id"], name="item_target"),
+        ]
+        constraints = [
+            # a constraint, not unique=True: no second (LIKE) index for a key nothing searches by prefix
+            models.UniqueConstraint(fields=["open_key"], name="item_open_key_once"),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
-from zhufang.accounts.scope import visible_for_update, visible_to
+from zhufang.accounts.scope import lock_visible_row, visible_for_update, visible_to
 from zhufang.audit.models import AuditAction
 from zhufang.audit.services import record
 from zhufang.events.models import DomainEvent
@@ -29,6 +29,7 @@ from zhufang.instructions.assignment import default_assignees, delegates_on
 from zhufang.instructions.categories import get_category, validate_feedback
 from zhufang.instructions.models import Attachment, InstructionItem, ItemStatus
 from zhufang.notifications.services import notify
+from zhufang.registry.imports.fast_insert import update_rows
 
 ITEM_TYPE = "instructions.instructionitem"
 S = ItemStatus
@@ -210,8 +211,22 @@ def reroute(*, actor: Any, item_ids: Sequence[int], station_id: int, district_id
     return len(items)
 
 
+#: what an officer's own-item transitions read of the locked item (others load when touched)
+OWN_ITEM_FIELDS = ("category", "status", "assignee", "owner_unit")
+
+
 def _own_item(actor: Any, transition: Transition, item_id: int) -> InstructionItem:
-    item = _locked(actor, transition, [item_id])[0]
+    """The officer's own item, locked: the phone path (start, feed back), one plain statement with the
+    same checks and errors as ``_locked``."""
+    if not actor.has_permission(transition.permission):
+        raise PermissionDenied(f"没有“{transition.label}”的权限")
+    item = lock_visible_row(actor, InstructionItem, item_id, OWN_ITEM_FIELDS)
+    if item is None:
+        raise PermissionDenied("所选指令不在您的数据权限范围内")
+    if item.status not in transition.sources:
+        raise TransitionRefused(
+            {"status": [f"指令#{item.pk}当前状态为“{item.get_status_display()}”，不能{transition.label}"]}
+        )
     if item.assignee_id != _user_id(actor):
         raise PermissionDenied("这条指令不是指派给您的")
     return item
@@ -282,7 +297,8 @@ def _feed_back(
         "feedback_lat": lat,
         "feedback_accuracy_m": accuracy_m,
     }
-    InstructionItem.objects.filter(pk=item.pk).update(**written)
+    # the row is locked and this is the phone's hot path: one prepared UPDATE, not a compiled query
+    update_rows(InstructionItem, list(written), [(*written.values(), item.pk)])
     if photos:
         Attachment.objects.filter(pk__in=[p.pk for p in photos]).update(submitted=True)
     _events([item], "instruction.fed_back", actor, now, photos=len(photos))
