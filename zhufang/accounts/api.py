@@ -59,7 +59,7 @@ def user_out(user: User) -> dict[str, Any]:
         "title": user.title,
         "phone_masked": mask_phone(user.phone) if user.phone else None,
         "is_active": user.is_active,
-        "roles": [r.code for r in user.roles.all()],
+        "roles": [r.code for r in user.role_list()],
     }
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from zhufang.accounts.models import User
-from zhufang.accounts.request_user import load_request_user
+from zhufang.accounts.request_user import load_request_user, take_over
 
 
 class PoliceNumberBackend(ModelBackend):
@@ -33,5 +33,6 @@ class PoliceNumberBackend(ModelBackend):
         return None
 
     def get_user(self, user_id: int) -> User | None:  # type: ignore[override]
-        user = load_request_user(user_id)  # user, unit and roles in one query: every request asks
+        # read with the session in the same statement; otherwise user, unit and roles in one query
+        user = take_over(user_id) or load_request_user(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

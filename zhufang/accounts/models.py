@@ -6,6 +6,7 @@ import hashlib
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -149,6 +150,22 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} ← {self.role_id}"
+
+
+class UserSession(AbstractBaseSession):
+    """会话: Django's session row bound to the logged-in user, so the session and its user are read
+    in one statement (``zhufang.accounts.session_store``) and a user's sessions can be found."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions")
+
+    class Meta:
+        verbose_name = _("session")
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from zhufang.accounts.session_store import SessionStore
+
+        return SessionStore
 
 
 class ApiToken(models.Model):

@@ -7,14 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from zhufang.accounts import services
-from zhufang.accounts.models import Role, RoleGrant, User
+from zhufang.accounts.models import Role, RoleGrant, User, UserSession
 from zhufang.accounts.request_user import load_request_user
 from zhufang.conftest import Demo
 
@@ -79,13 +78,40 @@ def test_session_rows_are_read_by_key_and_expiry(demo: Demo, demo_password: str)
     assert client.post("/login/", {"police_number": "100009", "password": demo_password}).status_code == 302
     assert client.get("/").status_code == 200
     key = client.cookies["sessionid"].value
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    UserSession.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
     assert client.get("/").status_code == 302  # expired: back to the login page
-    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + dt.timedelta(hours=1))
+    UserSession.objects.filter(session_key=key).update(expire_date=timezone.now() + dt.timedelta(hours=1))
     client.cookies["sessionid"] = key  # the expired answer dropped it; the row is valid again
     assert client.get("/").status_code == 200
     client.post("/logout/")
-    assert not Session.objects.filter(session_key=key).exists()
+    assert not UserSession.objects.filter(session_key=key).exists()
     stranger = Client()
     stranger.cookies["sessionid"] = key
     assert stranger.get("/").status_code == 302
+
+
+def test_a_request_reads_session_user_unit_and_roles_in_one_statement(demo: Demo, demo_password: str) -> None:
+    client = Client()
+    assert client.post("/login/", {"police_number": "100009", "password": demo_password}).status_code == 302
+    leader = User.objects.get(police_number="100009")
+    row = UserSession.objects.get(session_key=client.cookies["sessionid"].value)
+    assert row.user_id == leader.pk  # the session row is bound to its user
+    leader.must_change_password = False
+    leader.save(update_fields=["must_change_password"])
+    with CaptureQueriesContext(connection) as queries:
+        me = client.get("/api/v1/accounts/me").json()
+    assert me["police_number"] == "100009" and me["permissions"]
+    reads = [q["sql"] for q in queries.captured_queries if "session_data" in q["sql"]]
+    assert len(reads) == 1 and "accounts_user" in reads[0]
+    assert not [q for q in queries.captured_queries if "accounts_rolegrant" in q["sql"] and q["sql"] not in reads]
+
+
+def test_a_changed_password_ends_other_sessions(demo: Demo, demo_password: str) -> None:
+    """Django's session-hash check still runs on the user read with the session."""
+    client = Client()
+    assert client.post("/login/", {"police_number": "100009", "password": demo_password}).status_code == 302
+    assert client.get("/").status_code == 200
+    leader = User.objects.get(police_number="100009")
+    leader.set_password("Another@Pass2026")
+    leader.save(update_fields=["password"])
+    assert client.get("/").status_code == 302
