@@ -18,7 +18,7 @@ is checked: every acknowledged (2xx) submission stored exactly once (``check_exa
 
 Server: ``gunicorn zhufang.wsgi`` with ``--workers 2 --threads 4`` (gthread, what ``zhufang serve``
 runs; ``--servers 4x1,2x8`` measures others), ``--backlog 1024 --timeout 60``, keep-alive at its
-default (2 s), no access log; the product settings (PostgreSQL with ``CONN_MAX_AGE=60`` and health
+default (2 s), no access log; the product settings (PostgreSQL with ``CONN_MAX_AGE=60``, no health
 checks, database sessions). wrk: 2 threads, ``--connections`` (default 16), 10 s timeout. Besides
 requests/s and latency, each row has the CPU time the server side (gunicorn workers + PostgreSQL
 backends) spent per answered request, and how many cores other work kept busy meanwhile: on a
