@@ -115,3 +115,21 @@ def test_a_changed_password_ends_other_sessions(demo: Demo, demo_password: str) 
     leader.set_password("Another@Pass2026")
     leader.save(update_fields=["password"])
     assert client.get("/").status_code == 302
+
+
+def test_the_user_read_with_a_session_is_taken_once_and_never_by_another_id(demo: Demo) -> None:
+    from django.core.signals import request_started
+
+    from zhufang.accounts.request_user import hand_over, take_over
+
+    officer = load_request_user(demo.users["community_officer"].pk)
+    assert officer is not None
+    hand_over(officer)
+    assert take_over(officer.pk + 1) is None  # another id: not handed over, and gone
+    assert take_over(officer.pk) is None
+    hand_over(officer)
+    assert take_over(str(officer.pk)) is officer
+    assert take_over(officer.pk) is None  # once
+    hand_over(officer)
+    request_started.send(sender=None)  # a new request on this thread starts clean
+    assert take_over(officer.pk) is None
