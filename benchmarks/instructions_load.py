@@ -690,17 +690,44 @@ def run(
         return list(json.loads(output.stdout.strip().splitlines()[-1]))
 
 
+def layout(row: Mapping[str, Any]) -> str:
+    """The gunicorn layout a row was measured on, as ``--servers`` names it (WORKERSxTHREADS)."""
+    server = row.get("server", {})
+    return f"{server.get('workers')}x{server.get('threads')}"
+
+
+def same_run_ratios(rows: Sequence[Mapping[str, Any]], case: str) -> dict[str, list[tuple[float, float | None]]]:
+    """Per layout, ``case`` against the bare endpoint measured in the same run (same layout, same run
+    number — minutes apart at most, so a drift in the machine's speed touches both): (requests/s
+    ratio, server-CPU ratio or None)."""
+    bare = {(layout(r), r["run"]): r for r in rows if r["case"] == "http_bare"}
+    ratios: dict[str, list[tuple[float, float | None]]] = {}
+    for row in rows:
+        base = bare.get((layout(row), row["run"]))
+        if row["case"] != case or base is None or not base["requests_per_s"]:
+            continue
+        cpu = None
+        if row.get("server_cpu_ms_per_request") and base.get("server_cpu_ms_per_request"):
+            cpu = row["server_cpu_ms_per_request"] / base["server_cpu_ms_per_request"]
+        ratios.setdefault(layout(row), []).append((row["requests_per_s"] / base["requests_per_s"], cpu))
+    return ratios
+
+
+def _span(values: Sequence[float]) -> str:
+    low, high = min(values), max(values)
+    return f"{low:.2f}×" if round(low, 2) == round(high, 2) else f"{low:.2f}–{high:.2f}×"
+
+
 def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
     lines = []
     context = rows[0]
-    server = context.get("server", {})
+    layouts = ", ".join(dict.fromkeys(layout(r) for r in rows))
     lines.append(
-        f"load run (PostgreSQL, gunicorn {server.get('worker_class')} × {server.get('workers')} workers"
-        f" × {server.get('threads')} threads, wrk {context['wrk_threads']} threads / {context['connections']}"
-        f" connections, {context.get('officers')} officers logged in)"
+        f"load run (PostgreSQL, gunicorn WORKERSxTHREADS {layouts} (x1: sync workers), wrk {context['wrk_threads']}"
+        f" threads / {context['connections']} connections, {context.get('officers')} officers logged in)"
     )
     lines.append(
-        f"{'case':<16}{'run':>4}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'case':<16}{'server':>7}{'run':>4}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
         f"{'non-2xx':>9}{'sock err':>9}{'cpu ms/req (py+pg)':>20}{'others':>8}  check"
     )
     for row in rows:
@@ -720,30 +747,22 @@ def format_rows(rows: Sequence[dict[str, Any]]) -> list[str]:
             else ""
         )
         lines.append(
-            f"{row['case']:<16}{row['run']:>4}{row['size']:>10,}{row['requests_per_s']:>9.1f}{row['p50_ms']:>9.1f}"
-            f"{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['non_2xx']:>9}{row['socket_errors']:>9}"
-            f"{cpu:>20}{row.get('other_cores_busy', 0):>8.2f}  {check}"
+            f"{row['case']:<16}{layout(row):>7}{row['run']:>4}{row['size']:>10,}{row['requests_per_s']:>9.1f}"
+            f"{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}{row['non_2xx']:>9}"
+            f"{row['socket_errors']:>9}{cpu:>20}{row.get('other_cores_busy', 0):>8.2f}  {check}"
         )
-    best: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        if row["case"] not in best or row["requests_per_s"] > best[row["case"]]["requests_per_s"]:
-            best[row["case"]] = row
-    bare = best.get("http_bare")
     for case in ("http_feedback", "http_photo"):
-        if bare and case in best:
-            r = best[case]
-            cpu = ""
-            if r.get("server_cpu_ms_per_request") and bare.get("server_cpu_ms_per_request"):
-                ratio = r["server_cpu_ms_per_request"] / bare["server_cpu_ms_per_request"]
-                cpu = f", server CPU per request {ratio:.2f}×"
+        for server, pairs in same_run_ratios(rows, case).items():
+            cpus = [c for _r, c in pairs if c is not None]
+            cpu = f", server CPU per request {_span(cpus)}" if cpus else ""
             lines.append(
-                f"  {case}: {r['requests_per_s'] / bare['requests_per_s']:.2f}× the bare endpoint's requests/s, "
-                f"p99 {r['p99_ms'] / bare['p99_ms']:.2f}×{cpu} (best runs)"
+                f"  {server} {case}: {_span([r for r, _c in pairs])} the bare endpoint's requests/s{cpu}"
+                " (each run against the bare endpoint of the same run)"
             )
     lines.append(
         "  cpu ms/req: CPU of the gunicorn workers (py) and PostgreSQL backends (pg) per answered request (2 idle "
-        "cores "
-        "give at most 2000 / that requests/s, less wrk's own share); others: cores busy with other work meanwhile"
+        "cores give at most 2000 / that requests/s, less wrk's own share); others: cores busy with other work "
+        "meanwhile"
     )
     return lines
 

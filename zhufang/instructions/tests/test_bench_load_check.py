@@ -14,7 +14,9 @@ from benchmarks.instructions_load import (
     Session,
     acknowledged_items,
     check_exactly_once,
+    format_rows,
     request_lines,
+    same_run_ratios,
     sent_lines,
 )
 from benchmarks.instructions_setup import insert_houses, signed_items
@@ -120,3 +122,42 @@ def test_the_bare_baseline_endpoint_writes_one_event_per_key(demo: Demo) -> None
     assert {json.loads(a.split("\t", 1)[1])["id"] for a in answers} == set(work.item_ids())
     assert DomainEvent.objects.filter(kind="bench.bare").count() == 2
     assert set(InstructionItem.objects.values_list("status", flat=True)) == {ItemStatus.SIGNED}  # no state change
+
+
+def test_ratios_pair_each_run_with_the_bare_endpoint_of_the_same_run_and_layout() -> None:
+    def row(case: str, server: tuple[int, int], run: int, rps: float, cpu: float) -> dict[str, object]:
+        figures = {"requests_per_s": rps, "server_cpu_ms_per_request": cpu, "python_cpu_ms_per_request": cpu}
+        return {
+            "case": case,
+            "run": run,
+            "server": {"workers": server[0], "threads": server[1]},
+            **figures,
+            "postgres_cpu_ms_per_request": 0.0,
+            "size": 1,
+            "p50_ms": 1.0,
+            "p95_ms": 1.0,
+            "p99_ms": 1.0,
+            "non_2xx": 0,
+            "socket_errors": 0,
+            "wrk_threads": 2,
+            "connections": 16,
+            "acknowledged": 1,
+            "lost": 0,
+            "doubled": 0,
+            "key_rows_wrong": 0,
+            "retries": 0,
+        }
+
+    rows = [
+        row("http_bare", (2, 4), 0, 400.0, 4.0),
+        row("http_feedback", (2, 4), 0, 300.0, 5.0),
+        row("http_bare", (2, 4), 1, 200.0, 8.0),  # a slow phase: both halve
+        row("http_feedback", (2, 4), 1, 160.0, 9.6),
+        row("http_bare", (4, 1), 0, 500.0, 3.0),
+        row("http_feedback", (4, 1), 0, 500.0, 3.0),
+    ]
+    ratios = same_run_ratios(rows, "http_feedback")
+    assert ratios == {"2x4": [(0.75, 1.25), (0.8, 1.2)], "4x1": [(1.0, 1.0)]}
+    text = "\n".join(format_rows(rows))
+    assert "2x4 http_feedback: 0.75–0.80× the bare endpoint's requests/s, server CPU per request 1.20–1.25×" in text
+    assert "4x1 http_feedback: 1.00×" in text

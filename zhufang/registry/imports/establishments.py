@@ -25,7 +25,7 @@ from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.documents import check_document, check_uscc_cell
 from zhufang.registry.imports.errors import RowError
-from zhufang.registry.imports.fast_insert import insert_rows
+from zhufang.registry.imports.fast_insert import insert_rows, update_rows
 from zhufang.registry.imports.quantities import parse_count
 from zhufang.registry.imports.values import ID_TYPES, CellError, parse_choice, parse_phone
 from zhufang.registry.models import Establishment, ImportRun, StandardAddress
@@ -64,6 +64,8 @@ COMPARED = (
 )
 SECRET = frozenset({"legal_rep_id_index", "security_contact_phone"})
 CREATE_FIELDS = ("legal_rep_id_number", "is_active", "created_at", "updated_at", *COMPARED)
+#: a re-import rewrites these by primary key (one prepared UPDATE per row, not bulk_update's CASE WHEN)
+UPDATE_FIELDS = (*COMPARED, "legal_rep_id_number", "updated_at")
 
 
 def normalise_trade(text: str) -> str:
@@ -240,7 +242,7 @@ def upsert_establishments(
     existing = _existing(located)
     now = timezone.now()
     creates: list[tuple[Any, ...]] = []
-    updates: list[Establishment] = []
+    updates: list[tuple[Any, ...]] = []
     diffs: dict[str, Any] = {}
     first_row: dict[tuple[str, ...], int] = {}
     for row, address_id in located:
@@ -284,9 +286,7 @@ def upsert_establishments(
         if not changed:
             run.unchanged += 1
             continue
-        updates.append(
-            Establishment(pk=old["pk"], legal_rep_id_number=row.legal_rep_id_number, updated_at=now, **values)
-        )
+        updates.append((*(values[n] for n in COMPARED), row.legal_rep_id_number, now, old["pk"]))
         diffs[str(old["pk"])] = changed
     run.created += len(creates)
     run.updated += len(updates)
@@ -294,13 +294,7 @@ def upsert_establishments(
         return errors
     with transaction.atomic():
         insert_rows(Establishment, CREATE_FIELDS, creates)
-        if updates:
-            fields = [
-                *(f.removesuffix("_id") if f in {"address_id", "owner_unit_id"} else f for f in COMPARED),
-                "legal_rep_id_number",
-                "updated_at",
-            ]
-            Establishment.objects.bulk_update(updates, fields, batch_size=1000)
+        update_rows(Establishment, UPDATE_FIELDS, updates)
         audit_chunk(
             run=run,
             first_row=rows[0].row,

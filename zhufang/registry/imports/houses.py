@@ -24,7 +24,7 @@ from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.documents import OWNER_DOCUMENT_TYPES, check_document
 from zhufang.registry.imports.errors import RowError
-from zhufang.registry.imports.fast_insert import insert_rows
+from zhufang.registry.imports.fast_insert import insert_rows, update_rows
 from zhufang.registry.imports.quantities import parse_area, parse_count
 from zhufang.registry.imports.values import HOUSE_USES, CellError, parse_choice, parse_labels, parse_phone
 from zhufang.registry.models import House, ImportRun, StandardAddress
@@ -45,6 +45,8 @@ COMPARED = (
 )
 SECRET = frozenset({"owner_id_index", "owner_phone"})
 CREATE_FIELDS = ("address_id", "owner_id_number", "created_at", "updated_at", *COMPARED)
+#: a re-import rewrites these by primary key (one prepared UPDATE per row, not bulk_update's CASE WHEN)
+UPDATE_FIELDS = (*COMPARED, "owner_id_number", "updated_at")
 
 
 @dataclass
@@ -216,7 +218,7 @@ def upsert_houses(rows: list[HouseRow], *, run: ImportRun, index: Any, actor: An
     }
     now = timezone.now()
     creates: list[tuple[Any, ...]] = []
-    updates: list[House] = []
+    updates: list[tuple[Any, ...]] = []
     diffs: dict[str, Any] = {}
     first_row: dict[int, int] = {}
     for row in rows:
@@ -255,11 +257,7 @@ def upsert_houses(rows: list[HouseRow], *, run: ImportRun, index: Any, actor: An
         if not changed:
             run.unchanged += 1
             continue
-        updates.append(
-            House(
-                pk=old["pk"], address_id=where.address_id, owner_id_number=row.owner_id_number, updated_at=now, **values
-            )
-        )
+        updates.append((*(values[n] for n in COMPARED), row.owner_id_number, now, old["pk"]))
         diffs[str(old["pk"])] = changed
     run.created += len(creates)
     run.updated += len(updates)
@@ -267,9 +265,7 @@ def upsert_houses(rows: list[HouseRow], *, run: ImportRun, index: Any, actor: An
         return errors
     with transaction.atomic():
         insert_rows(House, CREATE_FIELDS, creates)
-        if updates:
-            fields = [*(f for f in COMPARED if f != "owner_unit_id"), "owner_unit", "owner_id_number", "updated_at"]
-            House.objects.bulk_update(updates, fields, batch_size=1000)
+        update_rows(House, UPDATE_FIELDS, updates)
         audit_chunk(
             run=run,
             first_row=rows[0].row,
