@@ -82,7 +82,7 @@ registry itself has no such data; the values are drawn at write time.
 单位类别          企业 / 个体工商户 / 农民专业合作社 / 机关 / 事业单位 / 社会组织
 行业类别          e.g. 住宿业, 零售, 制造业
 重点行业          旅馆 / 网吧 / 娱乐场所 / 典当 / 开锁 / 废旧金属收购 / 寄递物流 / 机动车维修 /
-                  公章刻制, "" for ordinary units (≈ 15 % are key venues)
+                  公章刻制 / 在建工地, "" for ordinary units (≈ 15 % are key venues)
 单位地址          地址全称 of the unit's address (clean text)
 法定代表人        name
 法定代表人证件号码  GB 11643 number

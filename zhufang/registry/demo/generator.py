@@ -1541,6 +1541,7 @@ _KEY_TRADE_AREA_BOOST = {  # trade → weight multiplier in (城区, 城中村, 
     "娱乐场所": (1.5, 1.0, 0.8, 0.1),
     "废旧金属收购": (0.3, 1.0, 1.5, 3.0),
     "机动车维修": (0.8, 1.0, 1.5, 2.0),
+    "在建工地": (1.5, 1.2, 1.0, 0.3),  # new estates in town, fewer in the villages
 }
 _STAFF = {
     "企业": (2.5, 1.0, 3, 800),
@@ -1560,6 +1561,7 @@ _KEY_STAFF = {
     "寄递物流": (3, 60),
     "机动车维修": (2, 25),
     "公章刻制": (1, 5),
+    "在建工地": (20, 300),
 }
 
 
@@ -1592,7 +1594,7 @@ def _build_establishments(
         boost = np.array([_KEY_TRADE_AREA_BOOST.get(t[0], (1, 1, 1, 1))[a] for t in N.KEY_TRADES])
         w = trade_base * boost
         key_trade[sel] = rng.choice(len(w), size=len(sel), p=w / w.sum())
-    firm_only = np.isin(key_trade, [KEY_TRADES.index("典当"), KEY_TRADES.index("寄递物流")])
+    firm_only = np.isin(key_trade, [KEY_TRADES.index(t) for t in ("典当", "寄递物流", "在建工地")])
     category[is_key] = np.where(firm_only[is_key] | (rng.uniform(0.0, 1.0, int(is_key.sum())) < 0.4), 0, 1)
     py = _py(rng)
 

@@ -43,6 +43,7 @@ KEY_TRADE_SPELLINGS: dict[str, tuple[str, ...]] = {
     "机动车维修": ("机动车维修业", "汽车维修"),
     "公章刻制": ("公章刻制业", "印章刻制", "印章刻制业"),
     "洗浴按摩": ("洗浴", "足浴", "按摩", "洗浴足浴按摩"),
+    "在建工地": ("建筑工地", "施工工地", "在建项目", "建设工地"),
 }
 TRADE_OF = {spelling: trade for trade, spellings in KEY_TRADE_SPELLINGS.items() for spelling in (trade, *spellings)}
 NOT_A_KEY_TRADE = frozenset({"", "无", "否", "非重点行业", "/", "—", "-"})

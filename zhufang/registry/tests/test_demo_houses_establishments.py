@@ -44,3 +44,22 @@ def test_an_older_demo_database_gains_houses_and_establishments(demo: Demo) -> N
     assert not House.objects.filter(use=HouseUse.UNKNOWN).exists()
     assert Establishment.objects.count() == len(small_registry().establishments)
     assert "reused" in load_demo_registry("small")
+
+
+def test_the_demo_has_construction_sites_that_the_weekly_rule_covers(demo: Demo) -> None:
+    """在建工地 (seed 003: project sites updated weekly) are in the demo county as enterprises, and the
+    default weekly cadence rule covers a unit of that trade once imported."""
+    import datetime as dt
+
+    from zhufang.inspections.cadence import status_of
+    from zhufang.registry.demo.generator import generate_registry
+
+    county = generate_registry("demo", seed=2026).establishments
+    sites = [cat for cat, trade in zip(county.category, county.key_trade, strict=True) if trade == "在建工地"]
+    assert len(sites) >= 10 and set(sites) == {"企业"}
+    load_demo_registry("small")
+    unit = Establishment.objects.filter(is_key_industry=True).first()
+    assert unit is not None
+    Establishment.objects.filter(pk=unit.pk).update(trade="在建工地")
+    status = status_of(demo.user("centre_operator"), "establishment", unit.pk, as_of=dt.date(2026, 12, 1))
+    assert status is not None and status["period"] == "week"

@@ -136,5 +136,6 @@ def test_trades_are_normalised() -> None:
     assert normalise_trade("旅馆业") == "旅馆"
     assert normalise_trade("互联网上网服务营业场所") == "网吧"
     assert normalise_trade("生产性废旧金属收购业") == "废旧金属收购"
+    assert normalise_trade("建筑工地") == "在建工地" and normalise_trade("在建项目") == "在建工地"
     assert normalise_trade("无") == "" and normalise_trade("") == ""
     assert normalise_trade("二手车交易") == "二手车交易"  # a bureau's own key trade is kept
