@@ -1,8 +1,10 @@
-"""The registry's result map (结果地图): the houses a search found, as points on the bureau's own
-polygons (the organisation map's ``registerMap`` layer; no tiles), and one house's location.
+"""The registry's result map (结果地图): the houses a search found, or the establishments a filter
+found, as points on the bureau's own polygons (the organisation map's ``registerMap`` layer; no
+tiles), and one house's location.
 
-Points come only from the scoped search result — the same ``search_houses`` / ``search_people`` the page
-lists, for the same principal — so the map never shows a point the list could not show.
+Points come only from the scoped search result — the same ``search_houses`` / ``search_people`` /
+``search_establishments`` the page lists, for the same principal — so the map never shows a point the
+list could not show.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Any
 from django.urls import reverse
 
 from zhufang.org.models import OrgKind, OrgUnit
-from zhufang.registry.models import House
+from zhufang.registry.models import Establishment, House, StandardAddress
 from zhufang.registry.quality import CHILD_KIND, default_level
-from zhufang.registry.queries import looks_like_document_number, search_houses
+from zhufang.registry.queries import looks_like_document_number, search_establishments, search_houses
 
 #: at most this many points on the search map (the list shows fewer; the map shows the spread)
 MAP_POINT_LIMIT = 2000
@@ -31,22 +33,37 @@ class ResultMap:
     points: list[dict[str, Any]] = field(default_factory=list)
 
 
+def _point(pk: int, name: str, address: StandardAddress | None, url: str) -> dict[str, Any] | None:
+    if address is None or address.lon is None or address.lat is None:
+        return None
+    return {"id": pk, "name": name, "value": [round(address.lon, 6), round(address.lat, 6)], "url": url}
+
+
 def house_points(houses: Iterable[House]) -> list[dict[str, Any]]:
     """One point per house with a located address: id, address text, [lon, lat], its page."""
-    points = []
-    for house in houses:
-        address = house.address
-        if address.lon is None or address.lat is None:
-            continue
-        points.append(
-            {
-                "id": house.pk,
-                "name": address.full_text,
-                "value": [round(address.lon, 6), round(address.lat, 6)],
-                "url": reverse("registry:house", args=[house.pk]),
-            }
+    points = (_point(h.pk, h.address.full_text, h.address, reverse("registry:house", args=[h.pk])) for h in houses)
+    return [p for p in points if p is not None]
+
+
+def establishment_points(units: Iterable[Establishment]) -> list[dict[str, Any]]:
+    """One point per establishment with a located address: id, name (and key trade), [lon, lat], its page."""
+    points = (
+        _point(
+            u.pk,
+            f"{u.name}（{u.trade}）" if u.trade else u.name,
+            u.address,
+            reverse("registry:establishment", args=[u.pk]),
         )
-    return points
+        for u in units
+    )
+    return [p for p in points if p is not None]
+
+
+def establishments_map(principal: Any, q: str, *, key_only: bool) -> ResultMap:
+    """The establishments the list page finds for ``q`` (key venues only on request), within scope."""
+    kind, within = _region(principal)
+    units = search_establishments(principal, q, key_only=key_only).filter(address__lon__isnull=False)
+    return ResultMap(kind=kind, within_id=within, points=establishment_points(units[:MAP_POINT_LIMIT]))
 
 
 def _region(principal: Any) -> tuple[str, int | None]:

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 
 from zhufang.registry.models import House
-from zhufang.registry.result_map import ResultMap, house_map, search_map
+from zhufang.registry.result_map import ResultMap, establishments_map, house_map, search_map
 
 register = template.Library()
 
@@ -23,3 +23,11 @@ def search_result_map(context: template.Context) -> ResultMap:
 @register.simple_tag(takes_context=True)
 def house_location_map(context: template.Context, house: House) -> ResultMap:
     return house_map(context["request"].user, house)
+
+
+@register.simple_tag(takes_context=True)
+def establishment_result_map(context: template.Context) -> ResultMap:
+    """The establishments page's map: its filter (``q``, key venues only), for its user."""
+    return establishments_map(
+        context["request"].user, str(context.get("q") or ""), key_only=bool(context.get("key_only"))
+    )

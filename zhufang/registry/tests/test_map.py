@@ -11,7 +11,7 @@ import pytest
 from zhufang.conftest import Demo
 from zhufang.org.models import OrgUnit
 from zhufang.privacy.blind_index import blind_index
-from zhufang.registry.models import House, Person, StandardAddress
+from zhufang.registry.models import Establishment, House, Person, StandardAddress
 from zhufang.registry.tests.test_api import an_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
@@ -104,3 +104,39 @@ def test_house_page_shows_its_location_on_the_district_grids(demo: Demo) -> None
         'id="house-map"'
         not in demo.client_for("community_officer").get(f"/registry/houses/{bare.pk}/").content.decode()
     )
+
+
+def new_unit(house: House, name: str, *, trade: str = "") -> Establishment:
+    return Establishment.objects.create(
+        name=name,
+        category="企业",
+        trade=trade,
+        is_key_industry=bool(trade),
+        address=house.address,
+        owner_unit=house.owner_unit,
+    )
+
+
+def test_establishments_map_shows_what_the_filter_lists_in_scope(demo: Demo) -> None:
+    officer = demo.user("community_officer")
+    my_grid = first_grid(officer.unit)
+    other_grid = next(g for g in demo.grids if not g.path.startswith(officer.unit.path))
+    lodging = new_unit(new_house(my_grid, "E1", "兴华路"), "兴华宾馆", trade="旅馆")
+    shop = new_unit(new_house(my_grid, "E2", "兴华路"), "兴华超市")
+    new_unit(new_house(other_grid, "E3", "兴华路"), "兴华大酒店", trade="旅馆")  # another district
+    new_unit(new_house(my_grid, "E4", "兴华路", located=False), "兴华网吧", trade="网吧")  # not located
+
+    client = demo.client_for("community_officer")
+    _attributes, points = map_of(
+        client.get("/registry/establishments/", {"q": "兴华"}).content.decode(), "establishment-map"
+    )
+    assert {p["id"] for p in points} == {lodging.pk, shop.pk}
+    drawn = {p["id"]: p for p in points}
+    assert drawn[lodging.pk]["name"] == "兴华宾馆（旅馆）"
+    assert drawn[lodging.pk]["url"] == f"/registry/establishments/{lodging.pk}/"
+    _attributes, key_points = map_of(
+        client.get("/registry/establishments/", {"q": "兴华", "key": "1"}).content.decode(), "establishment-map"
+    )
+    assert [p["id"] for p in key_points] == [lodging.pk]
+    nothing = client.get("/registry/establishments/", {"q": "不存在的单位"}).content.decode()
+    assert 'id="establishment-map"' not in nothing
