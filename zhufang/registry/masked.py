@@ -30,6 +30,7 @@ def house_out(principal: Any, house: House) -> dict[str, Any]:
         "area_m2": house.area_m2,
         "rooms": house.rooms,
         "owner_name": name_for(principal, house.owner_name),
+        "owner_id_type": house.owner_id_type,
         "owner_id_number_masked": mask_id_number(house.owner_id_number) if house.owner_id_number else None,
         "owner_phone_masked": mask_phone(house.owner_phone) if house.owner_phone else None,
         "labels": house.labels,

@@ -77,6 +77,8 @@ class House(models.Model):
     rooms = models.PositiveSmallIntegerField(_("rooms"), null=True, blank=True)
     owner_name = models.CharField(_("owner"), max_length=50, blank=True)
     owner_id_number = EncryptedTextField(_("owner ID number"), context="house.owner_id_number", null=True, blank=True)
+    #: the owner's document: an ``IdType`` value, or "uscc" (统一社会信用代码) when a unit owns the house
+    owner_id_type = models.CharField(_("owner document type"), max_length=20, blank=True, default="", db_default="")
     owner_id_index = BlindIndexField(null=True, blank=True)
     owner_phone = EncryptedTextField(_("owner phone"), context="house.owner_phone", null=True, blank=True)
     labels = models.JSONField(_("labels"), default=list, blank=True)

@@ -37,6 +37,7 @@ COMPARED = (
     "area_m2",
     "rooms",
     "owner_name",
+    "owner_id_type",
     "owner_id_index",
     "owner_phone",
     "labels",
@@ -66,6 +67,7 @@ class HouseRow:
     owner_phone: str | None
     labels: list[str]
     legacy_number: str
+    owner_id_type: str = ""  # an IdType value or "uscc", when a document is given
 
 
 def validate_house_row(
@@ -141,6 +143,7 @@ def validate_house_row(
             owner_phone=phone,
             labels=parse_labels(columns.cell(cells, "labels")),
             legacy_number=columns.cell(cells, "legacy_number")[:30],
+            owner_id_type=str(document_type) if owner_id else "",
         ),
         [],
     )
@@ -243,6 +246,7 @@ def upsert_houses(rows: list[HouseRow], *, run: ImportRun, index: Any, actor: An
             "area_m2": row.area_m2,
             "rooms": row.rooms,
             "owner_name": row.owner_name,
+            "owner_id_type": row.owner_id_type,
             "owner_id_index": row.owner_id_index,
             "owner_phone": row.owner_phone,
             "labels": row.labels,

@@ -95,6 +95,24 @@ def test_unit_owned_houses_take_a_valid_uscc_and_reject_a_wrong_one(
     assert (error.row, error.field) == (3, "房主证件号码") and "统一社会信用代码校验码错误" in error.message
     house = House.objects.get()
     assert house.use == HouseUse.INSTITUTIONAL and house.owner_id_number == good[header.index("房主证件号码")]
+    assert house.owner_id_type == "uscc"  # the document type is kept with the number
+
+
+def test_the_owners_document_type_is_stored_and_a_reimport_changes_nothing(
+    demo: Demo, houses_csv: Path, tmp_path: Path
+) -> None:
+    header, rows = read_rows(houses_csv)
+    by_person = next(
+        r for r in rows if r[header.index("房主证件类型")] in {"居民身份证", ""} and r[header.index("房主证件号码")]
+    )
+    without = list(next(r for r in rows if r is not by_person))
+    without[header.index("房主证件类型")] = without[header.index("房主证件号码")] = ""  # no document given
+    actor = demo.user("centre_operator")
+    import_houses(write_rows(tmp_path / "a.csv", header, [by_person, without]), actor=actor, dry_run=False)
+    types = dict(House.objects.values_list("address__code", "owner_id_type"))
+    assert types == {by_person[header.index("地址编码")]: "resident_id", without[header.index("地址编码")]: ""}
+    again = import_houses(write_rows(tmp_path / "b.csv", header, [by_person, without]), actor=actor, dry_run=False)
+    assert (again.run.updated, again.run.unchanged) == (0, 2)
 
 
 def test_house_created_by_the_people_import_is_updated_in_place(demo: Demo, houses_csv: Path, tmp_path: Path) -> None:
