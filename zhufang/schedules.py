@@ -21,6 +21,7 @@ SCHEDULES: tuple[Schedule, ...] = (
     Schedule("audit.purge", every=dt.timedelta(days=1), offset=dt.timedelta(hours=3)),
     Schedule("org.apply_due_mergers", every=dt.timedelta(days=1), offset=dt.timedelta(minutes=5)),
     Schedule("jobs.prune_history", every=dt.timedelta(days=1), offset=dt.timedelta(hours=4)),
+    Schedule("accounts.clear_sessions", every=dt.timedelta(days=1), offset=dt.timedelta(hours=4, minutes=10)),
     Schedule("instructions.remind", every=dt.timedelta(minutes=5)),
     Schedule("instructions.escalate", every=dt.timedelta(minutes=5), offset=dt.timedelta(minutes=1)),
     Schedule("instructions.auto_close", every=dt.timedelta(days=1), offset=dt.timedelta(hours=2)),

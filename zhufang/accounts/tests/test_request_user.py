@@ -133,3 +133,17 @@ def test_the_user_read_with_a_session_is_taken_once_and_never_by_another_id(demo
     hand_over(officer)
     request_started.send(sender=None)  # a new request on this thread starts clean
     assert take_over(officer.pk) is None
+
+
+def test_the_daily_job_deletes_expired_sessions_only(demo: Demo, demo_password: str) -> None:
+    from zhufang.accounts.jobs import clear_sessions
+
+    live, stale = Client(), Client()
+    for client in (live, stale):
+        assert client.post("/login/", {"police_number": "100009", "password": demo_password}).status_code == 302
+    stale_key = stale.cookies["sessionid"].value
+    UserSession.objects.filter(session_key=stale_key).update(expire_date=timezone.now() - dt.timedelta(minutes=1))
+    assert clear_sessions()["deleted"] == 1
+    assert not UserSession.objects.filter(session_key=stale_key).exists()
+    assert UserSession.objects.filter(session_key=live.cookies["sessionid"].value).exists()
+    assert live.get("/").status_code == 200
