@@ -40,3 +40,18 @@ def record_events(events: Iterable[DomainEvent], *, batch_size: int = 2000) -> i
 
     rows = [tuple(getattr(e, name) for name in EVENT_COLUMNS) for e in events]
     return insert_rows(DomainEvent, EVENT_COLUMNS, rows, batch_size=batch_size)
+
+
+def record_event_with_update(event: DomainEvent, model: type[models.Model], changes: dict[str, Any], pk: int) -> None:
+    """Update one row of ``model`` by primary key with ``changes`` (attname → value) and record ``event``
+    about it — one statement on PostgreSQL (the phone's feedback path), two elsewhere."""
+    from zhufang.registry.imports.fast_insert import update_then_insert
+
+    update_then_insert(
+        model,
+        list(changes),
+        (*changes.values(), pk),
+        insert_model=DomainEvent,
+        insert_names=EVENT_COLUMNS,
+        insert_row=tuple(getattr(event, name) for name in EVENT_COLUMNS),
+    )

@@ -24,12 +24,11 @@ from zhufang.accounts.scope import lock_visible_row, visible_for_update, visible
 from zhufang.audit.models import AuditAction
 from zhufang.audit.services import record
 from zhufang.events.models import DomainEvent
-from zhufang.events.services import record_events
+from zhufang.events.services import record_event_with_update, record_events
 from zhufang.instructions.assignment import default_assignees, delegates_on
 from zhufang.instructions.categories import get_category, validate_feedback
 from zhufang.instructions.models import Attachment, InstructionItem, ItemStatus
 from zhufang.notifications.services import notify
-from zhufang.registry.imports.fast_insert import update_rows
 
 ITEM_TYPE = "instructions.instructionitem"
 S = ItemStatus
@@ -97,19 +96,21 @@ def _locked(actor: Any, transition: Transition, item_ids: Sequence[int]) -> list
     return items
 
 
-def _events(items: Sequence[InstructionItem], kind: str, actor: Any, now: dt.datetime, **data: Any) -> None:
-    record_events(
-        DomainEvent(
-            at=now,
-            kind=kind,
-            actor_id=_user_id(actor),
-            owner_unit_id=i.owner_unit_id,
-            object_type=ITEM_TYPE,
-            object_id=str(i.pk),
-            data={"status": i.status, **data},
-        )
-        for i in items
+def _event(item: InstructionItem, kind: str, actor: Any, now: dt.datetime, **data: Any) -> DomainEvent:
+    """The event of a transition of ``item``; ``data["status"]`` is the status it leaves."""
+    return DomainEvent(
+        at=now,
+        kind=kind,
+        actor_id=_user_id(actor),
+        owner_unit_id=item.owner_unit_id,
+        object_type=ITEM_TYPE,
+        object_id=str(item.pk),
+        data={"status": item.status, **data},
     )
+
+
+def _events(items: Sequence[InstructionItem], kind: str, actor: Any, now: dt.datetime, **data: Any) -> None:
+    record_events(_event(i, kind, actor, now, **data) for i in items)
 
 
 def _check_officer(actor: Any, officer: User, items: Sequence[InstructionItem]) -> None:
@@ -297,11 +298,12 @@ def _feed_back(
         "feedback_lat": lat,
         "feedback_accuracy_m": accuracy_m,
     }
-    # the row is locked and this is the phone's hot path: one prepared UPDATE, not a compiled query
-    update_rows(InstructionItem, list(written), [(*written.values(), item.pk)])
+    # the row is locked and this is the phone's hot path: the UPDATE and its event in one statement
+    record_event_with_update(
+        _event(item, "instruction.fed_back", actor, now, photos=len(photos)), InstructionItem, written, item.pk
+    )
     if photos:
         Attachment.objects.filter(pk__in=[p.pk for p in photos]).update(submitted=True)
-    _events([item], "instruction.fed_back", actor, now, photos=len(photos))
     for name, value in written.items():  # the row is locked: what was written is what it holds
         setattr(item, name, value)
     return item

@@ -187,6 +187,42 @@ def update_rows(
     return len(rows)
 
 
+def update_then_insert(
+    model: type[models.Model],
+    field_names: Sequence[str],
+    row: tuple[Any, ...],
+    *,
+    insert_model: type[models.Model],
+    insert_names: Sequence[str],
+    insert_row: tuple[Any, ...],
+) -> None:
+    """Update one row by primary key (``row``: the values in ``field_names`` order, then the pk) and
+    insert the row that goes with it (its event), which is written only if the update found its row.
+    On PostgreSQL one statement (a data-modifying ``WITH``): a round trip less on a phone's submission."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields, extra = _fields(model, field_names), _fields(insert_model, insert_names)
+    values = [p(v) for p, v in zip([*_preparers(fields, field_names, (), conn), _identity], row, strict=True)]
+    extra_values = [p(v) for p, v in zip(_preparers(extra, insert_names, (), conn), insert_row, strict=True)]
+    quote = conn.ops.quote_name
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    pk_column = quote(str(model._meta.pk.column))  # type: ignore[union-attr]
+    # identifiers come from the models' own metadata, values are parameters
+    update = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {pk_column} = %s"  # noqa: S608
+    columns = ", ".join(quote(str(f.column)) for f in extra)
+    placeholders = ", ".join(["%s"] * len(extra))
+    insert = f"INSERT INTO {quote(insert_model._meta.db_table)} ({columns})"
+    with conn.cursor() as cursor:
+        if conn.vendor == "postgresql":
+            cursor.execute(
+                f"WITH changed AS ({update} RETURNING 1) {insert} SELECT {placeholders} FROM changed",  # noqa: S608
+                [*values, *extra_values],
+            )
+            return
+        cursor.execute(update, values)
+        if cursor.rowcount:
+            cursor.execute(f"{insert} VALUES ({placeholders})", extra_values)
+
+
 #: SQLite page cache while an import writes (KiB; the default is 2 MiB). Blind indexes are random keys:
 #: with the default cache nearly every insert into their B-trees misses it, and an import of a million
 #: people has ~200 MiB of such indexes.
