@@ -43,13 +43,19 @@ from zhufang.events.models import DomainEvent
 from zhufang.instructions.assignment import default_assignees
 from zhufang.instructions.bulk_insert import insert_rows
 from zhufang.instructions.demo_year import PlannedItem, World, YearPlan, generate_year
-from zhufang.instructions.models import Attachment, BatchMembership, InstructionBatch, InstructionItem, TargetKind
+from zhufang.instructions.models import (
+    ITEM_TYPE,
+    Attachment,
+    BatchMembership,
+    InstructionBatch,
+    InstructionItem,
+    TargetKind,
+)
 from zhufang.org.models import OrgKind, OrgUnit
 from zhufang.registry.imports.fast_insert import bulk_write_session
 from zhufang.registry.models import Establishment, House, Person, StandardAddress
 from zhufang.workdays.deadlines import CalendarCoverageWarning
 
-ITEM_TYPE = "instructions.instructionitem"
 BATCH_TYPE = "instructions.instructionbatch"
 AUDIT_REASON = "demo instruction year"
 #: instruction demo size for each ``zhufang demo --size`` (the bigger registries keep the seed's year)

@@ -22,11 +22,9 @@ from zhufang.events.services import record_events
 from zhufang.instructions.assignment import users_with_permission
 from zhufang.instructions.categories import get_category
 from zhufang.instructions.deadlines import level_at, remind_from
-from zhufang.instructions.models import OWED_STATUSES, InstructionItem
+from zhufang.instructions.models import ITEM_TYPE, OWED_STATUSES, InstructionItem
 from zhufang.notifications.services import notify
 from zhufang.org.models import OrgKind, OrgUnit
-
-ITEM_TYPE = "instructions.instructionitem"
 
 
 def _station_heads(station_ids: list[int]) -> dict[int, list[int]]:

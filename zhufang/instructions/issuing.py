@@ -29,6 +29,7 @@ from zhufang.instructions.bulk_insert import insert_rows, listed, reserve_ids
 from zhufang.instructions.categories import Category, get_category
 from zhufang.instructions.deadlines import due_at
 from zhufang.instructions.models import (
+    ITEM_TYPE,
     BatchMembership,
     BatchStatus,
     InstructionBatch,
@@ -40,7 +41,6 @@ from zhufang.instructions.routing import TargetRef, route_targets
 from zhufang.notifications.services import notify
 from zhufang.org.models import OrgKind, OrgUnit
 
-ITEM_TYPE = "instructions.instructionitem"
 MAX_TARGETS = 200_000
 #: the columns issuing writes (by attname); every other column takes its model default
 ITEM_COLUMNS = (

@@ -35,11 +35,10 @@ from zhufang.audit.services import AuditDraft, record, record_many
 from zhufang.events.models import DomainEvent
 from zhufang.events.services import record_events
 from zhufang.instructions.assignment import default_assignees, delegates_on, roles_with_permission
-from zhufang.instructions.models import DefaultAssignee, Delegation, InstructionItem, ItemStatus
+from zhufang.instructions.models import ITEM_TYPE, DefaultAssignee, Delegation, InstructionItem, ItemStatus
 from zhufang.notifications.services import notify
 from zhufang.org.models import OrgKind, OrgUnit
 
-ITEM_TYPE = "instructions.instructionitem"
 #: the item states handed to the delegate (issued items have no officer yet; fed-back ones wait for review)
 HANDED_OVER = (ItemStatus.SIGNED, ItemStatus.IN_PROGRESS, ItemStatus.REWORK)
 IN_CHUNK = 5000

@@ -92,6 +92,10 @@ class InstructionBatch(models.Model):
         return self.title
 
 
+#: how domain events and audit rows name an instruction item (``object_type``)
+ITEM_TYPE = "instructions.instructionitem"
+
+
 class InstructionItem(models.Model):
     """指令条目: one target at one station, worked by one officer."""
 

@@ -27,10 +27,9 @@ from zhufang.events.models import DomainEvent
 from zhufang.events.services import record_event_with_update, record_events
 from zhufang.instructions.assignment import default_assignees, delegates_on
 from zhufang.instructions.categories import get_category, validate_feedback
-from zhufang.instructions.models import Attachment, InstructionItem, ItemStatus
+from zhufang.instructions.models import ITEM_TYPE, Attachment, InstructionItem, ItemStatus
 from zhufang.notifications.services import notify
 
-ITEM_TYPE = "instructions.instructionitem"
 S = ItemStatus
 
 

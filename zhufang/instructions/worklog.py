@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from zhufang.events.models import DomainEvent
 from zhufang.instructions.categories import categories
-from zhufang.instructions.models import InstructionItem
+from zhufang.instructions.models import ITEM_TYPE, InstructionItem
 from zhufang.privacy.exporting import table_format, write_table
 
 KIND_LABELS = {
@@ -30,7 +30,6 @@ KIND_LABELS = {
     "instruction.cancelled": "撤销指令",
     "instruction.closed": "办结指令",
 }
-ITEM_TYPE = "instructions.instructionitem"
 
 
 @dataclass(frozen=True)

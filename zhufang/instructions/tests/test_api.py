@@ -51,6 +51,12 @@ def test_feedback_with_a_photo_survives_retries_and_is_stored_once(
     assert Attachment.objects.count() == 1
     assert InstructionItem.objects.get(pk=item.pk).status == ItemStatus.IN_PROGRESS
     photo_id = first.json()["id"]  # type: ignore[attr-defined]
+    # the first photo started the work: one 开始办理 event for the work log, not one per photo
+    assert _photo(phone, item, JPEG, "photo-2").status_code == 201  # type: ignore[attr-defined]
+    (started,) = DomainEvent.objects.filter(kind="instruction.started", object_id=str(item.pk))
+    assert started.data == {"status": ItemStatus.SIGNED, "photo": photo_id}
+    assert started.actor_id == demo.users["community_officer"].pk
+    Attachment.objects.exclude(pk=photo_id).delete()
     body = {"data": {"result": "已整改"}, "attachment_ids": [photo_id], "lon": 118.5, "lat": 36.5, "accuracy_m": 8}
     answers = [
         phone.post(
