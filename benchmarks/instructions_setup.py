@@ -1,5 +1,5 @@
 """Data for ``zhufang bench instructions``: houses placed in the county's grids, inserted set-based
-(one prepared ``INSERT`` per table through ``fast_insert.insert_rows``, not the people import), and
+(one prepared ``INSERT`` per table through ``sql_writes.insert_rows``, not the people import), and
 the signed-for items the load run's officers feed back.
 
 Runs inside a process whose Django settings point at the benchmark's own fresh database.
@@ -21,7 +21,7 @@ BENCH_PREFIX = "IB"  # standard address codes of the benchmark's houses
 
 def _insert(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> int:
     """Insert ``rows`` (field attname → value) with every other concrete column at its default."""
-    from zhufang.registry.imports.fast_insert import insert_rows
+    from zhufang.sql_writes import insert_rows
 
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     names = [f.attname for f in fields]

@@ -36,7 +36,7 @@ EVENT_COLUMNS = ("at", "kind", "actor_id", "owner_unit_id", "object_type", "obje
 def record_events(events: Iterable[DomainEvent], *, batch_size: int = 2000) -> int:
     """Write unsaved events set-based (one prepared INSERT, or COPY for many on PostgreSQL) — every
     transition of the instruction centre records one per item, a phone submission included."""
-    from zhufang.registry.imports.fast_insert import insert_rows
+    from zhufang.sql_writes import insert_rows
 
     rows = [tuple(getattr(e, name) for name in EVENT_COLUMNS) for e in events]
     return insert_rows(DomainEvent, EVENT_COLUMNS, rows, batch_size=batch_size)
@@ -45,7 +45,7 @@ def record_events(events: Iterable[DomainEvent], *, batch_size: int = 2000) -> i
 def record_event_with_update(event: DomainEvent, model: type[models.Model], changes: dict[str, Any], pk: int) -> None:
     """Update one row of ``model`` by primary key with ``changes`` (attname → value) and record ``event``
     about it — one statement on PostgreSQL (the phone's feedback path), two elsewhere."""
-    from zhufang.registry.imports.fast_insert import update_then_insert
+    from zhufang.sql_writes import update_then_insert
 
     update_then_insert(
         model,

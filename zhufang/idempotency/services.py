@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from zhufang.idempotency.models import IdempotentRequest
+from zhufang.sql_writes import update_rows
 
 
 class IdempotencyConflict(Exception):
@@ -65,11 +66,7 @@ def _insert_key(key: str, principal: str, endpoint: str, digest: str) -> int:
 
 
 def _store_answer(guard: int, status: int, body: Any) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _sql("UPDATE {table} SET {status_code} = %s, {response} = %s WHERE {id} = %s"),
-            [status, _prep("response", body), guard],
-        )
+    update_rows(IdempotentRequest, ["status_code", "response"], [(status, body, guard)])
 
 
 def run_once(

@@ -14,10 +14,10 @@ from django.db import transaction
 from zhufang.accounts.models import User
 from zhufang.accounts.permissions import Perm
 from zhufang.accounts.scope import lock_visible_row, visible_to
-from zhufang.events.models import DomainEvent
 from zhufang.events.services import record_event_with_update
 from zhufang.inspections.photos import check_photo
-from zhufang.instructions.models import ITEM_TYPE, Attachment, InstructionItem, ItemStatus
+from zhufang.instructions.models import Attachment, InstructionItem, ItemStatus
+from zhufang.instructions.transitions import item_event
 
 #: items that still take photos: signed for and not yet fed back (or sent back for rework)
 PHOTO_STATUSES = (ItemStatus.SIGNED, ItemStatus.IN_PROGRESS, ItemStatus.REWORK)
@@ -60,15 +60,7 @@ def add_photo(
         uploaded_by=actor if isinstance(actor, User) else None,
     )
     if item.status == ItemStatus.SIGNED:  # the first photo starts the work: the same event as 开始办理
-        started = DomainEvent(
-            at=attachment.uploaded_at,
-            kind="instruction.started",
-            actor_id=attachment.uploaded_by_id,
-            owner_unit_id=item.owner_unit_id,
-            object_type=ITEM_TYPE,
-            object_id=str(item.pk),
-            data={"status": item.status, "photo": attachment.pk},
-        )
+        started = item_event(item, "instruction.started", actor, attachment.uploaded_at, photo=attachment.pk)
         record_event_with_update(started, InstructionItem, {"status": ItemStatus.IN_PROGRESS}, item.pk)
     return attachment
 

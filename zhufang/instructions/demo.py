@@ -52,8 +52,8 @@ from zhufang.instructions.models import (
     TargetKind,
 )
 from zhufang.org.models import OrgKind, OrgUnit
-from zhufang.registry.imports.fast_insert import bulk_write_session
 from zhufang.registry.models import Establishment, House, Person, StandardAddress
+from zhufang.sql_writes import bulk_write_session
 from zhufang.workdays.deadlines import CalendarCoverageWarning
 
 BATCH_TYPE = "instructions.instructionbatch"

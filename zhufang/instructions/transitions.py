@@ -77,8 +77,7 @@ def _user_id(actor: Any) -> int | None:
 
 def _locked(actor: Any, transition: Transition, item_ids: Sequence[int]) -> list[InstructionItem]:
     """The items, locked, after checking permission, scope and state for every one of them."""
-    if not actor.has_permission(transition.permission):
-        raise PermissionDenied(f"没有“{transition.label}”的权限")
+    _require_permission(actor, transition)
     ids = sorted(set(item_ids))
     if not ids:
         raise ValidationError({"items": "没有选择任何指令"})
@@ -87,15 +86,25 @@ def _locked(actor: Any, transition: Transition, item_ids: Sequence[int]) -> list
     )
     if len(items) != len(ids):
         raise PermissionDenied("所选指令不在您的数据权限范围内")
+    _refuse_states(transition, items)
+    return items
+
+
+def _require_permission(actor: Any, transition: Transition) -> None:
+    if not actor.has_permission(transition.permission):
+        raise PermissionDenied(f"没有“{transition.label}”的权限")
+
+
+def _refuse_states(transition: Transition, items: Sequence[InstructionItem]) -> None:
+    """``TransitionRefused`` naming (up to 50) items whose status the transition cannot leave."""
     bad = [i for i in items if i.status not in transition.sources]
     if bad:
         raise TransitionRefused(
             {"status": [f"指令#{i.pk}当前状态为“{i.get_status_display()}”，不能{transition.label}" for i in bad[:50]]}
         )
-    return items
 
 
-def _event(item: InstructionItem, kind: str, actor: Any, now: dt.datetime, **data: Any) -> DomainEvent:
+def item_event(item: InstructionItem, kind: str, actor: Any, now: dt.datetime, **data: Any) -> DomainEvent:
     """The event of a transition of ``item``; ``data["status"]`` is the status it leaves."""
     return DomainEvent(
         at=now,
@@ -109,7 +118,7 @@ def _event(item: InstructionItem, kind: str, actor: Any, now: dt.datetime, **dat
 
 
 def _events(items: Sequence[InstructionItem], kind: str, actor: Any, now: dt.datetime, **data: Any) -> None:
-    record_events(_event(i, kind, actor, now, **data) for i in items)
+    record_events(item_event(i, kind, actor, now, **data) for i in items)
 
 
 def _check_officer(actor: Any, officer: User, items: Sequence[InstructionItem]) -> None:
@@ -218,15 +227,11 @@ OWN_ITEM_FIELDS = ("category", "status", "assignee", "owner_unit")
 def _own_item(actor: Any, transition: Transition, item_id: int) -> InstructionItem:
     """The officer's own item, locked: the phone path (start, feed back), one plain statement with the
     same checks and errors as ``_locked``."""
-    if not actor.has_permission(transition.permission):
-        raise PermissionDenied(f"没有“{transition.label}”的权限")
+    _require_permission(actor, transition)
     item = lock_visible_row(actor, InstructionItem, item_id, OWN_ITEM_FIELDS)
     if item is None:
         raise PermissionDenied("所选指令不在您的数据权限范围内")
-    if item.status not in transition.sources:
-        raise TransitionRefused(
-            {"status": [f"指令#{item.pk}当前状态为“{item.get_status_display()}”，不能{transition.label}"]}
-        )
+    _refuse_states(transition, [item])
     if item.assignee_id != _user_id(actor):
         raise PermissionDenied("这条指令不是指派给您的")
     return item
@@ -299,7 +304,7 @@ def _feed_back(
     }
     # the row is locked and this is the phone's hot path: the UPDATE and its event in one statement
     record_event_with_update(
-        _event(item, "instruction.fed_back", actor, now, photos=len(photos)), InstructionItem, written, item.pk
+        item_event(item, "instruction.fed_back", actor, now, photos=len(photos)), InstructionItem, written, item.pk
     )
     if photos:
         Attachment.objects.filter(pk__in=[p.pk for p in photos]).update(submitted=True)

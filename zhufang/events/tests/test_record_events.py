@@ -12,7 +12,7 @@ from django.utils import timezone
 from zhufang.conftest import Demo
 from zhufang.events.models import DomainEvent
 from zhufang.events.services import record_events
-from zhufang.registry.imports.fast_insert import insert_rows
+from zhufang.sql_writes import insert_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 

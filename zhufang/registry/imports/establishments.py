@@ -25,10 +25,10 @@ from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.documents import check_document, check_uscc_cell
 from zhufang.registry.imports.errors import RowError
-from zhufang.registry.imports.fast_insert import insert_rows, update_rows
 from zhufang.registry.imports.quantities import parse_count
 from zhufang.registry.imports.values import ID_TYPES, CellError, parse_choice, parse_phone
 from zhufang.registry.models import Establishment, ImportRun, StandardAddress
+from zhufang.sql_writes import insert_rows, update_rows
 
 KIND = "establishments"
 #: 重点行业 (key-venue trades, DOMAIN §1.4) as bureaus spell them → the trade stored

@@ -24,10 +24,10 @@ from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.documents import OWNER_DOCUMENT_TYPES, check_document
 from zhufang.registry.imports.errors import RowError
-from zhufang.registry.imports.fast_insert import insert_rows, update_rows
 from zhufang.registry.imports.quantities import parse_area, parse_count
 from zhufang.registry.imports.values import HOUSE_USES, CellError, parse_choice, parse_labels, parse_phone
 from zhufang.registry.models import House, ImportRun, StandardAddress
+from zhufang.sql_writes import insert_rows, update_rows
 
 KIND = "houses"
 #: compared with the stored house; owner_id_index and owner_phone stand for the encrypted values

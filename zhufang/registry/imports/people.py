@@ -47,7 +47,6 @@ from zhufang.privacy.validators import IdNumberError, decode_id_number
 from zhufang.registry.imports.chunk_audit import audit_chunk
 from zhufang.registry.imports.columns import ColumnMap, header_of
 from zhufang.registry.imports.errors import RowError
-from zhufang.registry.imports.fast_insert import insert_rows, update_rows
 from zhufang.registry.imports.values import (
     CATEGORIES,
     ID_TYPES,
@@ -59,6 +58,7 @@ from zhufang.registry.imports.values import (
     parse_phone,
 )
 from zhufang.registry.models import AddressReview, House, HouseUse, IdType, ImportRun, Person
+from zhufang.sql_writes import insert_rows, update_rows
 
 #: ``Person.id_type`` of a person without any document
 NO_DOCUMENT = ""

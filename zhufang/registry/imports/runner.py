@@ -25,12 +25,12 @@ from zhufang.registry.imports.addresses import upsert_addresses, validate_addres
 from zhufang.registry.imports.columns import ColumnMap, header_of, map_columns
 from zhufang.registry.imports.errors import RowError
 from zhufang.registry.imports.establishments import upsert_establishments, validate_establishment_row
-from zhufang.registry.imports.fast_insert import bulk_write_session
 from zhufang.registry.imports.houses import upsert_houses, validate_house_row
 from zhufang.registry.imports.parallel import ChunkResult, ChunkWork, chunk_results, worker_count
 from zhufang.registry.imports.people import prepare_people, upsert_people, validate_person_row
 from zhufang.registry.imports.reading import Table, TableError, open_table
 from zhufang.registry.models import ImportRun
+from zhufang.sql_writes import bulk_write_session
 
 CHUNK_SIZE = 5000
 MAX_REPORTED_ERRORS = 5000

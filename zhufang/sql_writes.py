@@ -1,5 +1,6 @@
-"""Set-based writes for the import hot path: one prepared ``INSERT`` (or ``UPDATE … WHERE id``) run
-with ``executemany`` — on PostgreSQL, inserts are one ``COPY``.
+"""Writes by prepared statements, for the registry imports, domain events, the idempotency key rows and
+the phone's feedback: one prepared ``INSERT`` (or ``UPDATE … WHERE id``) run with ``executemany`` — on
+PostgreSQL, many inserts are one ``COPY``.
 
 Django's ``bulk_create`` compiles SQL per batch and, on SQLite, caps a batch at 999 parameters
 (≈ 35 people), which made it most of the import's time; ``bulk_update`` builds a ``CASE WHEN`` per
